@@ -1,0 +1,353 @@
+"""Warmups: ramps from a small learning rate up to the peak.
+
+Two families:
+
+* Ramps to a peak (:func:`linear_warmup`, :func:`exponential_warmup`, :func:`warmup`,
+  :func:`from_epochs`): ``init_value`` at step 0, exactly ``peak_value`` (bit for bit) from step
+  ``warmup_steps`` on.
+* Factors on a base learning rate (:func:`untuned_linear_warmup`,
+  :func:`untuned_exponential_warmup`, :func:`radam_warmup`), from Ma & Yarats, "On the adequacy of
+  untuned warmup for adaptive optimization" (AAAI 2021), with the same values at every optimizer
+  update as the ``pytorch_warmup`` package: update ``k`` (counted from 0) gets that package's factor
+  for its iteration ``t = k + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from warmup_jax import _checks
+from warmup_jax._schedule import Schedule, float_dtype, register
+
+STRATEGIES = ("linear", "exponential")
+# Exponential warmup starts at peak / 1000 unless told otherwise: three decades, as in the
+# "geometric" warmups of the large-batch literature.
+DEFAULT_EXPONENTIAL_START = 1e-3
+# A float32 factor 1 - e with 0 <= e <= 2**-25 rounds to exactly 1.0.
+_FLOAT32_HALF_ULP_BELOW_ONE = 2.0**-25
+
+
+def _progress(step: jax.Array, steps: int) -> jax.Array:
+    """``step / steps`` in the float dtype, for 0 <= step."""
+    return step.astype(float_dtype()) / steps
+
+
+@register
+def linear_warmup(peak_value: float, warmup_steps: int, init_value: float = 0.0) -> Schedule:
+    r"""Linear warmup from ``init_value`` to ``peak_value``, then constant at ``peak_value``.
+
+    .. math:: lr(s) = init + (peak - init) \cdot \min(s, W) / W
+
+    Step ``warmup_steps`` and every later step give exactly ``peak_value``; negative steps give
+    ``init_value``.
+
+    Args:
+      peak_value: the learning rate at the end of warmup; finite and > 0.
+      warmup_steps: W, the number of warmup steps; an integer >= 1.
+      init_value: the learning rate at step 0; in [0, peak_value].
+
+    >>> s = linear_warmup(1.0, 4)
+    >>> [float(s(i)) for i in range(6)]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    >>> s.warmup_steps
+    4
+    """
+    peak_value = _checks.positive("peak_value", peak_value)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
+    init_value = _checks.number("init_value", init_value, minimum=0.0, maximum=peak_value)
+
+    def fn(step: jax.Array) -> jax.Array:
+        ramp = init_value + (peak_value - init_value) * _progress(jnp.maximum(step, 0), warmup_steps)
+        # Rounding may push the last ramp step a hair above the peak; the ramp never overshoots.
+        ramp = jnp.minimum(ramp, peak_value)
+        return jnp.where(step >= warmup_steps, peak_value, ramp)
+
+    return Schedule(fn, warmup_steps=warmup_steps)
+
+
+@register
+def exponential_warmup(
+    peak_value: float, warmup_steps: int, init_value: float | None = None
+) -> Schedule:
+    r"""Geometric warmup: equal ratios per step from ``init_value`` up to ``peak_value``.
+
+    .. math:: lr(s) = init \cdot (peak / init)^{\min(s, W) / W}
+
+    Step ``warmup_steps`` and every later step give exactly ``peak_value``. Compared with a linear
+    warmup it spends longer at small learning rates, then climbs fast.
+
+    Args:
+      peak_value: the learning rate at the end of warmup; finite and > 0.
+      warmup_steps: W, the number of warmup steps; an integer >= 1.
+      init_value: the learning rate at step 0, in (0, peak_value); defaults to
+        ``peak_value / 1000``.
+
+    >>> s = exponential_warmup(1.0, 3, init_value=0.001)
+    >>> [round(float(s(i)), 6) for i in range(5)]
+    [0.001, 0.01, 0.1, 1.0, 1.0]
+    """
+    peak_value = _checks.positive("peak_value", peak_value)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
+    if init_value is None:
+        init_value = peak_value * DEFAULT_EXPONENTIAL_START
+    init_value = _checks.number(
+        "init_value", init_value, minimum=0.0, maximum=peak_value, min_inclusive=False,
+        max_inclusive=False,
+    )
+    log_ratio = math.log(peak_value / init_value)
+
+    def fn(step: jax.Array) -> jax.Array:
+        ramp = init_value * jnp.exp(log_ratio * _progress(jnp.maximum(step, 0), warmup_steps))
+        ramp = jnp.minimum(ramp, peak_value)
+        return jnp.where(step >= warmup_steps, peak_value, ramp)
+
+    return Schedule(fn, warmup_steps=warmup_steps)
+
+
+@register
+def warmup(
+    peak_value: float,
+    warmup_steps: int,
+    strategy: str = "linear",
+    init_value: float | None = None,
+) -> Schedule:
+    """A warmup to ``peak_value`` by name: ``strategy`` is ``"linear"`` or ``"exponential"``.
+
+    ``init_value=None`` means 0 for linear and ``peak_value / 1000`` for exponential.
+
+    >>> float(warmup(2.0, 10, "linear")(5))
+    1.0
+    >>> float(warmup(2.0, 10, "exponential")(10))
+    2.0
+    """
+    strategy = _checks.choice("strategy", strategy, STRATEGIES)
+    if strategy == "linear":
+        return linear_warmup(peak_value, warmup_steps, 0.0 if init_value is None else init_value)
+    return exponential_warmup(peak_value, warmup_steps, init_value)
+
+
+@register
+def from_epochs(
+    peak_value: float,
+    warmup_epochs: float,
+    steps_per_epoch: int,
+    strategy: str = "linear",
+    init_value: float | None = None,
+) -> Schedule:
+    """:func:`warmup` with its length in epochs: ``warmup_epochs * steps_per_epoch`` steps.
+
+    ``warmup_epochs`` may be fractional (0.5 epochs); the product is rounded to the nearest step
+    and must be at least 1.
+
+    >>> from_epochs(1e-3, 2, 50) == from_epochs(1e-3, 2, 50)
+    True
+    >>> from_epochs(1e-3, 2, 50).warmup_steps
+    100
+    """
+    steps_per_epoch = _checks.integer("steps_per_epoch", steps_per_epoch, minimum=1)
+    warmup_epochs = _checks.positive("warmup_epochs", warmup_epochs)
+    warmup_steps = round(warmup_epochs * steps_per_epoch)
+    if not 1 <= warmup_steps <= _checks.MAX_STEP:
+        raise ValueError(
+            f"warmup_epochs * steps_per_epoch must round to a step count in [1, {_checks.MAX_STEP}], "
+            f"got {warmup_epochs!r} * {steps_per_epoch} = {warmup_epochs * steps_per_epoch!r}."
+        )
+    return warmup(peak_value, warmup_steps, strategy, init_value)
+
+
+def _base_fn(base: Any) -> Any:
+    if callable(base):
+        return base
+    return lambda step: base
+
+
+def _beta2(b2: Any, minimum: float) -> float:
+    return _checks.number(
+        "b2", b2, minimum=minimum, maximum=1.0, min_inclusive=False, max_inclusive=False
+    )
+
+
+def _period(name: str, value: float) -> int:
+    """pytorch_warmup's ``int(c / (1 - b2))``, checked to fit a step counter."""
+    tau = int(value)
+    if not 1 <= tau <= _checks.MAX_STEP:
+        raise ValueError(f"b2 gives a warmup period {name} = {value!r}, outside [1, {_checks.MAX_STEP}].")
+    return tau
+
+
+@register
+def untuned_linear_warmup(base: Any, b2: float = 0.999) -> Schedule:
+    r"""Untuned linear warmup: ``base`` times ``min(1, t / tau)`` with ``tau = int(2 / (1 - b2))``.
+
+    ``t = step + 1``, so the first update already moves the weights. ``tau`` is computed as in
+    ``pytorch_warmup`` (in Python floats: ``int(2 / (1 - 0.999)) == 1999``).
+
+    Args:
+      base: the learning rate to warm up: a number >= 0 or any schedule.
+      b2: Adam's second-moment decay rate, in (0, 1).
+
+    >>> s = untuned_linear_warmup(1.0, b2=0.999)  # tau = int(1999.9999999999982) = 1999
+    >>> round(float(s(0)), 8), float(s(1997)) < 1.0, float(s(1998)), s.warmup_steps
+    (0.00050025, True, 1.0, 1998)
+    """
+    base = _checks.schedule_or_number("base", base)
+    b2 = _beta2(b2, 0.0)
+    tau = _period("tau", 2.0 / (1.0 - b2))
+    base_fn = _base_fn(base)
+
+    def fn(step: jax.Array) -> jax.Array:
+        t = jnp.maximum(step, 0) + 1
+        factor = jnp.where(t >= tau, 1.0, t.astype(float_dtype()) / tau)
+        return base_fn(step) * factor
+
+    return Schedule(fn, warmup_steps=tau - 1)
+
+
+@register
+def untuned_exponential_warmup(base: Any, b2: float = 0.999) -> Schedule:
+    r"""Untuned exponential warmup: ``base`` times ``1 - exp(-t / tau)``, ``tau = int(1 / (1 - b2))``.
+
+    ``t = step + 1``. The factor is computed as ``-expm1(-t / tau)`` (no cancellation near 0) and is
+    exactly 1 from the first step at which float32 rounds it to 1; ``warmup_steps`` is that step.
+
+    Args:
+      base: the learning rate to warm up: a number >= 0 or any schedule.
+      b2: Adam's second-moment decay rate, in (0, 1).
+
+    >>> s = untuned_exponential_warmup(1.0, b2=0.9)  # tau = 10
+    >>> round(float(s(0)), 6), float(s(s.warmup_steps)), s.warmup_steps
+    (0.095163, 1.0, 173)
+    """
+    base = _checks.schedule_or_number("base", base)
+    b2 = _beta2(b2, 0.0)
+    tau = _period("tau", 1.0 / (1.0 - b2))
+    # exp(-t / tau) <= 2**-25 from t = ceil(25 ln(2) tau) on.
+    t_full = math.ceil(-math.log(_FLOAT32_HALF_ULP_BELOW_ONE) * tau)
+    base_fn = _base_fn(base)
+
+    def fn(step: jax.Array) -> jax.Array:
+        t = jnp.maximum(step, 0) + 1
+        factor = -jnp.expm1(-t.astype(float_dtype()) / tau)
+        return base_fn(step) * jnp.where(t >= t_full, 1.0, factor)
+
+    return Schedule(fn, warmup_steps=min(t_full - 1, _checks.MAX_STEP))
+
+
+class _RAdamRectifier:
+    r"""RAdam's variance rectification term as a warmup factor, computed stably.
+
+    ``rho(t) = r_inf - 2 t b2^t / (1 - b2^t)`` cancels badly in float32 for small ``t``: both terms
+    are about ``2 / (1 - b2)``. With ``L = -log(b2)`` and ``x = t L`` it is exactly
+
+        rho(t) = A + (2 / L) h(x),  A = r_inf - 2 / L,  h(x) = 1 - x / expm1(x),
+
+    where ``A`` is a constant computed once in float64 and ``h`` is evaluated by its series
+    ``x/2 - x^2/12 + x^4/720 - x^6/30240 + x^8/1209600`` for ``x < 1`` (truncation error below
+    float32's resolution) and directly above, where nothing cancels.
+    """
+
+    def __init__(self, b2: float) -> None:
+        self.b2 = b2
+        self.r_inf = 2.0 / (1.0 - b2) - 1.0
+        self.log_b2 = -math.log(b2)
+        self.constant = self.r_inf - 2.0 / self.log_b2
+        self.offset = self._offset()
+        self.full_step = self._full_step()
+
+    def rho64(self, t: float) -> float:
+        """pytorch_warmup's rho in float64 (used only to find constants)."""
+        b2t = self.b2**t
+        return self.r_inf - 2.0 * t * b2t / (1.0 - b2t)
+
+    def factor64(self, k: int) -> float:
+        rho = self.rho64(k + self.offset)
+        return math.sqrt(
+            (rho - 4.0) * (rho - 2.0) * self.r_inf / ((self.r_inf - 4.0) * (self.r_inf - 2.0) * rho)
+        )
+
+    def _offset(self) -> int:
+        """The smallest t >= 1 with rho(t) > 4 (pytorch_warmup's ``get_offset``)."""
+        t = 1
+        while self.rho64(t) <= 4.0:
+            t += 1
+        return t
+
+    def _full_step(self) -> int:
+        """The first update k whose factor rounds to 1.0 in float32 (factor is increasing in k)."""
+        low, high = 0, _checks.MAX_STEP
+        if 1.0 - self.factor64(high) > _FLOAT32_HALF_ULP_BELOW_ONE:
+            return high
+        while low < high:
+            mid = (low + high) // 2
+            if 1.0 - self.factor64(mid) <= _FLOAT32_HALF_ULP_BELOW_ONE:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    def __call__(self, step: jax.Array) -> jax.Array:
+        k = jnp.maximum(step, 0)
+        x = (k + self.offset).astype(float_dtype()) * self.log_b2
+        small = jnp.minimum(x, 1.0)
+        x2 = small * small
+        series = small * (0.5 - small / 12.0 + x2 * small * (1.0 / 720.0 - x2 / 30240.0 + x2 * x2 / 1209600.0))
+        direct = 1.0 - jnp.maximum(x, 1.0) / jnp.expm1(jnp.maximum(x, 1.0))
+        h = jnp.where(x < 1.0, series, direct)
+        rho = self.constant + (2.0 / self.log_b2) * h
+        squared = (
+            jnp.maximum(rho - 4.0, 0.0) / (self.r_inf - 4.0)
+            * (rho - 2.0) / (self.r_inf - 2.0)
+            * self.r_inf / rho
+        )
+        factor = jnp.minimum(jnp.sqrt(squared), 1.0)
+        return jnp.where(k >= self.full_step, 1.0, factor)
+
+
+@register
+def radam_warmup(base: Any, b2: float = 0.999) -> Schedule:
+    r"""RAdam warmup: ``base`` times RAdam's rectification term, so Adam behaves like RAdam.
+
+    .. math::
+       f_k = \sqrt{\frac{(r - 4)(r - 2)\, r_\infty}{(r_\infty - 4)(r_\infty - 2)\, r}},\quad
+       r = \rho(k + d),\quad \rho(t) = r_\infty - \frac{2 t b_2^t}{1 - b_2^t},\quad
+       r_\infty = \frac{2}{1 - b_2} - 1
+
+    with ``d`` the smallest ``t >= 1`` with ``rho(t) > 4``, as in ``pytorch_warmup.RAdamWarmup``.
+    Computed without float32 cancellation (see ``_RAdamRectifier``); exactly 1 from the first
+    update at which float32 rounds the factor to 1 (``warmup_steps``).
+
+    Args:
+      base: the learning rate to warm up: a number >= 0 or any schedule.
+      b2: Adam's second-moment decay rate, in (0.6, 1) (below 0.6 rho never exceeds 4).
+
+    >>> s = radam_warmup(1.0, b2=0.999)
+    >>> round(float(s(0)), 5), round(float(s(1000)), 5), float(s(s.warmup_steps))
+    (0.01731, 0.64664, 1.0)
+    """
+    base = _checks.schedule_or_number("base", base)
+    b2 = _beta2(b2, 0.6)
+    _period("r_inf", 2.0 / (1.0 - b2))
+    rectifier = _RAdamRectifier(b2)
+    base_fn = _base_fn(base)
+
+    def fn(step: jax.Array) -> jax.Array:
+        return base_fn(step) * rectifier(step)
+
+    return Schedule(fn, warmup_steps=rectifier.full_step)
+
+
+__all__ = [
+    "STRATEGIES",
+    "exponential_warmup",
+    "from_epochs",
+    "linear_warmup",
+    "radam_warmup",
+    "untuned_exponential_warmup",
+    "untuned_linear_warmup",
+    "warmup",
+]
+
