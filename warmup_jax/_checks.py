@@ -57,7 +57,7 @@ def number(
     high = "inf" if maximum is None else f"{maximum:g}"
     accepted = (
         f"a finite number in {'[' if min_inclusive else '('}{low}, "
-        f"{high}{']' if max_inclusive else ')'}"
+        f"{high}{']' if max_inclusive and maximum is not None else ')'}"
     )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be {accepted}, got {_describe(value)}.")

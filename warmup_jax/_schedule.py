@@ -54,7 +54,7 @@ class Schedule:
     :func:`warmup_jax.cosine_schedule_with_warmup`), never directly.
     """
 
-    __slots__ = ("_fn", "_name", "_arguments", "_warmup_steps")
+    __slots__ = ("_fn", "_name", "_arguments", "_warmup_steps", "__weakref__")
 
     def __init__(self, fn: StepFn, *, warmup_steps: int = 0) -> None:
         self._fn = fn

@@ -200,8 +200,9 @@ def untuned_linear_warmup(base: Any, b2: float = 0.999) -> Schedule:
     base_fn = _base_fn(base)
 
     def fn(step: jax.Array) -> jax.Array:
-        t = jnp.maximum(step, 0) + 1
-        factor = jnp.where(t >= tau, 1.0, t.astype(float_dtype()) / tau)
+        # t in floats: step + 1 would overflow int32 at the last step.
+        t = jnp.maximum(step, 0).astype(float_dtype()) + 1.0
+        factor = jnp.where(t >= tau, 1.0, t / tau)
         return base_fn(step) * factor
 
     return Schedule(fn, warmup_steps=tau - 1)
@@ -230,8 +231,8 @@ def untuned_exponential_warmup(base: Any, b2: float = 0.999) -> Schedule:
     base_fn = _base_fn(base)
 
     def fn(step: jax.Array) -> jax.Array:
-        t = jnp.maximum(step, 0) + 1
-        factor = -jnp.expm1(-t.astype(float_dtype()) / tau)
+        t = jnp.maximum(step, 0).astype(float_dtype()) + 1.0
+        factor = -jnp.expm1(-t / tau)
         return base_fn(step) * jnp.where(t >= t_full, 1.0, factor)
 
     return Schedule(fn, warmup_steps=min(t_full - 1, _checks.MAX_STEP))

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One entry point for people and CI. On first use (and whenever pyproject.toml changes) it builds
+# .venv with Python 3.11 and installs this project with its dev extras; then it runs the command.
+#
+#   ./run.sh train [flags]   train the byte-level language model (python -m train --help)
+#   ./run.sh test [args]     run the test suite (pytest args pass through, e.g. -m slow)
+#   ./run.sh schedule ...    preview a schedule (python -m warmup_jax --help)
+#   ./run.sh python ...      the project's Python, for anything else (python -m benchmarks.all)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+venv=.venv
+stamp="$venv/.installed-from"
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.11 python3 python; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "run.sh: needs Python 3.11 or 3.12 (set PYTHON=/path/to/python3.11)" >&2
+  return 1
+}
+
+ensure_venv() {
+  local want
+  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "run.sh: setting up $venv (first run only; about a minute)..." >&2
+  if [ ! -x "$venv/bin/python" ]; then
+    "$(find_python)" -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]" >&2
+  echo "$want" >"$stamp"
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case "$command" in
+  train) ensure_venv; exec "$venv/bin/python" -m train "$@" ;;
+  test) ensure_venv; exec "$venv/bin/python" -m pytest "$@" ;;
+  schedule) ensure_venv; exec "$venv/bin/python" -m warmup_jax "$@" ;;
+  python) ensure_venv; exec "$venv/bin/python" "$@" ;;
+  *)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    [ -z "$command" ] || { echo "run.sh: unknown command '$command'" >&2; exit 2; }
+    ;;
+esac

@@ -1,0 +1,213 @@
+"""Look at a schedule before training with it: ``python -m warmup_jax table|plot|list``.
+
+Examples::
+
+    python -m warmup_jax table cosine_schedule_with_warmup peak_value=3e-4 num_warmup_steps=100 num_training_steps=1000
+    python -m warmup_jax table cosine 3e-4 num_warmup_steps=100 num_training_steps=1000 --steps 0 50 100 1000
+    python -m warmup_jax plot exponential_warmup peak_value=1e-3 warmup_steps=500 --until 1000 --out warmup.png
+    python -m warmup_jax plot --config run/schedule.json --out lr.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import warmup_jax
+from warmup_jax._schedule import Schedule
+
+_MAX_PLOT_POINTS = 200_000
+
+
+def _parse_value(text: str) -> Any:
+    """``3e-4`` -> 3e-4, ``100`` -> 100, ``null`` -> None, ``[1,2]`` -> [1, 2], else the text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def build_schedule(name: str | None, arguments: Sequence[str], config: str | None) -> Schedule:
+    """The schedule the command line describes: a config file, or a name with arguments.
+
+    ``name`` is a constructor (``cosine_decay``) or a transformers scheduler name (``cosine``);
+    ``arguments`` are ``key=value`` pairs, and for a transformers name the first may be the bare
+    peak learning rate.
+    """
+    if config is not None:
+        if name is not None or arguments:
+            raise ValueError("give either --config FILE or a schedule name with arguments, not both.")
+        try:
+            text = Path(config).read_text()
+        except OSError as error:
+            raise ValueError(f"cannot read --config {config}: {error.strerror}.") from None
+        try:
+            return warmup_jax.from_config(json.loads(text))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--config {config} is not valid JSON: {error}.") from None
+    if name is None:
+        raise ValueError("name a schedule (see `python -m warmup_jax list`) or give --config FILE.")
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    for item in arguments:
+        key, sep, value = item.partition("=")
+        if sep:
+            keywords[key.strip()] = _parse_value(value)
+        elif keywords:
+            raise ValueError(f"positional argument {item!r} must come before key=value arguments.")
+        else:
+            positional.append(_parse_value(item))
+    if name in warmup_jax.registered_names():
+        constructor = getattr(warmup_jax, name)
+        try:
+            return constructor(*positional, **keywords)
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+    if name in warmup_jax.SCHEDULE_NAMES:
+        if len(positional) == 1 and "peak_value" not in keywords:
+            keywords["peak_value"] = positional.pop()
+        if positional or "peak_value" not in keywords:
+            raise ValueError(f"{name!r} needs the peak learning rate: `{name} 3e-4 ...` or peak_value=3e-4.")
+        return warmup_jax.schedule_by_name(name, **keywords)
+    raise ValueError(f"unknown schedule {name!r}; run `python -m warmup_jax list` to see them all.")
+
+
+def _horizon(schedule: Schedule) -> int:
+    """A sensible last step to show: the end of training if the schedule knows it."""
+    def search(arguments: dict[str, Any]) -> int:
+        best = 0
+        for key in ("num_training_steps", "decay_steps"):
+            if isinstance(arguments.get(key), int):
+                best = max(best, arguments[key] + (arguments.get("warmup_steps") or 0))
+        for value in arguments.values():
+            children = value if isinstance(value, list) else [value]
+            for child in children:
+                if isinstance(child, Schedule):
+                    best = max(best, search(child.arguments))
+        return best
+
+    found = search(schedule.arguments)
+    if found:
+        return found
+    return max(10 * schedule.warmup_steps, 1000)
+
+
+def _values(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
+    import jax
+
+    return np.asarray(jax.jit(schedule)(steps.astype(np.int32)), dtype=np.float64)
+
+
+def _plot_steps(until: int) -> np.ndarray:
+    if until + 1 <= _MAX_PLOT_POINTS:
+        return np.arange(until + 1)
+    return np.unique(np.linspace(0, until, _MAX_PLOT_POINTS).astype(np.int64))
+
+
+def write_plot(schedule: Schedule, until: int, path: Path, log_scale: bool = False) -> None:
+    """Writes a PNG of the schedule's value at every step from 0 to ``until``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = _plot_steps(until)
+    values = _values(schedule, steps)
+    figure, axes = plt.subplots(figsize=(8, 4.5), dpi=120)
+    axes.plot(steps, values, linewidth=1.5)
+    if schedule.warmup_steps and schedule.warmup_steps <= until:
+        axes.axvline(schedule.warmup_steps, color="grey", linestyle=":", linewidth=1)
+        axes.annotate(" warmup ends", (schedule.warmup_steps, axes.get_ylim()[1]), va="top", color="grey")
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_xlabel("step")
+    axes.set_ylabel("learning rate")
+    axes.set_title(textwrap.fill(repr(schedule), 110), fontsize=7)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m warmup_jax",
+        description="Print or plot a learning-rate schedule before you train with it.",
+        epilog="Run `python -m warmup_jax list` for every schedule name and its arguments.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("name", nargs="?", help="a schedule: a constructor such as cosine_decay, or a transformers name such as cosine")
+    common.add_argument("arguments", nargs="*", metavar="key=value", help="the schedule's arguments, e.g. peak_value=3e-4 num_warmup_steps=100")
+    common.add_argument("--config", metavar="FILE", help="a JSON file written by schedule.to_config() (instead of a name)")
+    common.add_argument("--until", type=int, metavar="STEP", help="the last step to show (default: the end of training, if the schedule knows it)")
+    table = commands.add_parser("table", parents=[common], help="print the learning rate at chosen steps")
+    table.add_argument("--steps", type=int, nargs="+", metavar="STEP", help="the steps to print (default: 11 evenly spaced steps up to --until, and the end of warmup)")
+    table.add_argument("--json", action="store_true", help="print JSON lines {\"step\": ..., \"lr\": ...} instead of a table")
+    plot = commands.add_parser("plot", parents=[common], help="write a PNG plot of the learning rate at every step")
+    plot.add_argument("--out", default="schedule.png", metavar="PNG", help="where to write the plot (default: schedule.png)")
+    plot.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
+    commands.add_parser("list", help="list every schedule name with its arguments")
+    return parser
+
+
+def _list() -> str:
+    import inspect
+
+    lines = ["Constructors (python -m warmup_jax table NAME key=value ...):"]
+    for name in warmup_jax.registered_names():
+        lines.append(f"  {name}{inspect.signature(getattr(warmup_jax, name))}")
+    lines.append("transformers scheduler names (python -m warmup_jax table NAME PEAK_LR key=value ...):")
+    lines.append("  " + ", ".join(warmup_jax.SCHEDULE_NAMES))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (2 for bad input)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        print(_list())
+        return 0
+    try:
+        schedule = build_schedule(args.name, args.arguments, args.config)
+    except ValueError as error:
+        parser.error(str(error))
+    until = args.until if args.until is not None else _horizon(schedule)
+    if until < 0:
+        parser.error(f"--until must be >= 0, got {until}.")
+    if args.command == "plot":
+        path = Path(args.out)
+        write_plot(schedule, until, path, log_scale=args.log)
+        print(f"wrote {path} (steps 0 to {until})")
+        return 0
+    if args.steps:
+        steps = np.asarray(args.steps)
+        if (steps < 0).any():
+            parser.error("--steps must all be >= 0.")
+    else:
+        marks = np.linspace(0, until, 11).round().astype(np.int64)
+        steps = np.unique(np.concatenate([marks, [schedule.warmup_steps]] if schedule.warmup_steps <= until else [marks]))
+    values = _values(schedule, steps)
+    if args.json:
+        for step, value in zip(steps, values):
+            print(json.dumps({"step": int(step), "lr": float(value)}))
+        return 0
+    print(f"# {schedule!r}")
+    print(f"{'step':>12}  learning rate")
+    for step, value in zip(steps, values):
+        print(f"{int(step):>12}  {value:.9g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
