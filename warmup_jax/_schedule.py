@@ -23,7 +23,8 @@ Array = jax.Array
 StepFn = Callable[[Array], Array]
 
 _REGISTRY: dict[str, Callable[..., "Schedule"]] = {}
-_CONFIG_KEY = "schedule"
+_CONFIG_KEY = "schedule"  # the constructor's name; its arguments go under _ARGUMENTS_KEY
+_ARGUMENTS_KEY = "arguments"
 
 
 def float_dtype() -> Any:
@@ -89,14 +90,17 @@ class Schedule:
     def to_config(self) -> dict[str, Any]:
         """A JSON-serializable dict that :func:`warmup_jax.from_config` turns back into this schedule.
 
+        The form is ``{"schedule": CONSTRUCTOR_NAME, "arguments": {NAME: VALUE, ...}}``, with
+        nested schedules in the same form.
+
         Raises:
           TypeError: if the schedule holds something that is not a number, string, list or
             warmup_jax schedule (for example a plain optax schedule passed to ``with_warmup``).
         """
-        config = {_CONFIG_KEY: self.name}
-        for key, value in self._arguments.items():
-            config[key] = _encode(value, f"{self.name}.{key}")
-        return config
+        arguments = {
+            key: _encode(value, f"{self.name}.{key}") for key, value in self._arguments.items()
+        }
+        return {_CONFIG_KEY: self.name, _ARGUMENTS_KEY: arguments}
 
     def to_json(self) -> str:
         """The config as a JSON string with sorted keys (stable for comparisons and files)."""
@@ -144,7 +148,7 @@ def _encode(value: Any, where: str) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    if isinstance(value, Mapping) and _CONFIG_KEY in value:
+    if isinstance(value, Mapping) and isinstance(value.get(_CONFIG_KEY), str):
         return from_config(value)
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -165,17 +169,22 @@ def from_config(config: Mapping[str, Any] | str) -> Schedule:
     """
     if isinstance(config, str):
         config = json.loads(config)
-    if not isinstance(config, Mapping) or _CONFIG_KEY not in config:
+    if (
+        not isinstance(config, Mapping)
+        or not isinstance(config.get(_CONFIG_KEY), str)
+        or not isinstance(config.get(_ARGUMENTS_KEY, {}), Mapping)
+        or set(config) - {_CONFIG_KEY, _ARGUMENTS_KEY}
+    ):
         raise ValueError(
-            f"a schedule config must be a dict with a {_CONFIG_KEY!r} key naming the schedule, "
-            f"got {config!r}."
+            f"a schedule config must be a dict {{{_CONFIG_KEY!r}: NAME, {_ARGUMENTS_KEY!r}: "
+            f"{{...}}}}, got {config!r}."
         )
     name = config[_CONFIG_KEY]
     if name not in _REGISTRY:
         raise ValueError(
             f"unknown schedule {name!r} in config; known schedules: {', '.join(sorted(_REGISTRY))}."
         )
-    arguments = {k: _decode(v) for k, v in config.items() if k != _CONFIG_KEY}
+    arguments = {k: _decode(v) for k, v in config.get(_ARGUMENTS_KEY, {}).items()}
     try:
         return _REGISTRY[name](**arguments)
     except TypeError as error:

@@ -217,7 +217,9 @@ def cosine_with_hard_restarts_schedule_with_warmup(
         factor = 0.5 * (1.0 + jnp.cos(math.pi * (_f(remainder) / length)))
         return jnp.where(done, 0.0, jnp.maximum(0.0, factor))
 
-    return _schedule(peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: 0.0})
+    # With T == W transformers' progress is 0 at step T (a restart at the peak), so pin T only after it.
+    pinned = {num_training_steps: 0.0} if num_training_steps > num_warmup_steps else {}
+    return _schedule(peak_value, num_warmup_steps, warmup_type, after, pinned)
 
 
 @register
@@ -247,7 +249,8 @@ def polynomial_decay_schedule_with_warmup(
     decay_steps = num_training_steps - num_warmup_steps
 
     def after(step: jax.Array) -> jax.Array:
-        remaining = 1.0 - _f(jnp.minimum(step, num_training_steps) - num_warmup_steps) / max(1, decay_steps)
+        # (T - s) / (T - W) rather than 1 - (s - W) / (T - W): no cancellation near the end.
+        remaining = _f(num_training_steps - jnp.minimum(step, num_training_steps)) / max(1, decay_steps)
         decayed = (peak_value - lr_end) * jnp.maximum(remaining, 0.0) ** power + lr_end
         return jnp.where(step > num_training_steps, lr_end, decayed) / peak_value
 

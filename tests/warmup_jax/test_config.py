@@ -1,0 +1,109 @@
+"""Every schedule saves to JSON and comes back with the same value at every step."""
+
+import json
+
+import numpy as np
+import pytest
+
+import warmup_jax as wj
+from tests.warmup_jax.conftest import values
+
+EXAMPLES = {
+    "linear_warmup": dict(peak_value=1e-3, warmup_steps=10, init_value=1e-5),
+    "exponential_warmup": dict(peak_value=1e-3, warmup_steps=10),
+    "warmup": dict(peak_value=1e-3, warmup_steps=10, strategy="exponential"),
+    "from_epochs": dict(peak_value=1e-3, warmup_epochs=1.5, steps_per_epoch=20),
+    "with_warmup": dict(schedule=wj.cosine_decay(1e-3, 100), warmup_steps=10, strategy="exponential"),
+    "untuned_linear_warmup": dict(base=wj.linear_decay(1e-3, 300), b2=0.99),
+    "untuned_exponential_warmup": dict(base=1e-3, b2=0.95),
+    "radam_warmup": dict(base=1e-3, b2=0.99),
+    "constant": dict(value=3e-4),
+    "cosine_decay": dict(init_value=1e-3, decay_steps=100, final_value=1e-5, num_cycles=0.75),
+    "linear_decay": dict(init_value=1e-3, decay_steps=100),
+    "polynomial_decay": dict(init_value=1e-3, decay_steps=100, power=0.5),
+    "one_minus_sqrt_decay": dict(init_value=1e-3, decay_steps=100),
+    "exponential_decay": dict(init_value=1e-3, decay_rate=0.9, transition_steps=7, staircase=True),
+    "step_decay": dict(init_value=1e-3, step_size=30),
+    "piecewise_constant": dict(boundaries=(20, 60), values=(1e-3, 5e-4, 1e-4)),
+    "inverse_sqrt_decay": dict(init_value=1e-3, timescale=50),
+    "join": dict(schedules=[wj.linear_warmup(1e-3, 10), wj.cosine_decay(1e-3, 90)], boundaries=[10]),
+    "multiply": dict(factors=[3e-4, wj.linear_warmup(1.0, 10), wj.inverse_sqrt_decay(1.0, 10)]),
+    "warmup_stable_decay": dict(peak_value=1e-3, warmup_steps=10, stable_steps=50, decay_steps=40, decay="1-sqrt"),
+    "constant_schedule": dict(peak_value=1e-3),
+    "constant_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10),
+    "linear_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100),
+    "cosine_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, warmup_type="exponential"),
+    "cosine_with_hard_restarts_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, num_cycles=3),
+    "polynomial_decay_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, power=2.0),
+    "inverse_sqrt_schedule": dict(peak_value=1e-3, num_warmup_steps=10),
+    "cosine_with_min_lr_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, min_lr=1e-5),
+    "wsd_schedule": dict(peak_value=1e-3, num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, decay_type="1-sqrt"),
+}
+
+
+def test_every_registered_schedule_has_an_example():
+    assert set(EXAMPLES) == set(wj.registered_names())
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_round_trip_through_json_gives_identical_values(name):
+    schedule = getattr(wj, name)(**EXAMPLES[name])
+    text = json.dumps(schedule.to_config())
+    rebuilt = wj.from_config(json.loads(text))
+    assert rebuilt == schedule
+    assert rebuilt.to_config() == json.loads(text)
+    assert rebuilt.warmup_steps == schedule.warmup_steps
+    steps = np.concatenate([np.arange(0, 400), [10_000, 2**31 - 1]])
+    np.testing.assert_array_equal(values(rebuilt, steps), values(schedule, steps))
+    assert wj.from_config(schedule.to_json()) == schedule
+
+
+def test_config_names_the_constructor_and_its_arguments():
+    config = wj.cosine_schedule_with_warmup(5e-5, 100, 1000).to_config()
+    assert config == {
+        "schedule": "cosine_schedule_with_warmup",
+        "arguments": {
+            "peak_value": 5e-5,
+            "num_warmup_steps": 100,
+            "num_training_steps": 1000,
+            "num_cycles": 0.5,
+            "warmup_type": "linear",
+        },
+    }
+    # with_warmup's own argument is called "schedule": arguments live apart from the name.
+    nested = wj.with_warmup(wj.linear_decay(1.0, 10), 5).to_config()
+    assert nested == {
+        "schedule": "with_warmup",
+        "arguments": {
+            "schedule": {
+                "schedule": "linear_decay",
+                "arguments": {"init_value": 1.0, "decay_steps": 10, "final_value": 0.0},
+            },
+            "warmup_steps": 5,
+            "strategy": "linear",
+            "init_value": None,
+        },
+    }
+
+
+def test_different_settings_are_not_equal():
+    assert wj.linear_warmup(1e-3, 10) != wj.linear_warmup(1e-3, 11)
+    assert wj.linear_warmup(1e-3, 10) == wj.linear_warmup(1e-3, 10)
+    assert len({wj.linear_warmup(1e-3, 10), wj.linear_warmup(1e-3, 10)}) == 1
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"arguments": {"peak_value": 1.0}}, "must be a dict {'schedule': NAME"),
+        ({"schedule": "linear_warmup", "peak_value": 1.0}, "must be a dict {'schedule': NAME"),
+        ({"schedule": "no_such_schedule"}, "unknown schedule 'no_such_schedule'"),
+        ({"schedule": "linear_warmup", "arguments": {"peak_value": 1.0}}, "does not fit its arguments"),
+        ({"schedule": "linear_warmup", "arguments": {"peak_value": 1.0, "warmup_steps": 5, "bogus": 1}}, "does not fit its arguments"),
+        ({"schedule": "linear_warmup", "arguments": {"peak_value": -1.0, "warmup_steps": 5}}, "peak_value must be"),
+        ([1, 2], "must be a dict"),
+    ],
+)
+def test_bad_configs_are_refused_with_a_message(config, message):
+    with pytest.raises(ValueError, match=message):
+        wj.from_config(config)

@@ -1,0 +1,111 @@
+"""Decays and composition: pinned values, optax equivalents, chaining, exact ends."""
+
+import math
+
+import numpy as np
+import optax
+import pytest
+
+import warmup_jax as wj
+from tests.warmup_jax.conftest import values
+
+STEPS = np.arange(0, 1200)
+
+
+def test_cosine_decay_matches_optax():
+    ours = wj.cosine_decay(1e-3, 1000, final_value=1e-4)
+    theirs = optax.cosine_decay_schedule(1e-3, 1000, alpha=0.1)
+    np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=2e-6, atol=1e-12)
+    assert values(ours, [1000, 5000])[0] == np.float32(1e-4)
+
+
+def test_cosine_decay_cycles():
+    full = wj.cosine_decay(1.0, 100, num_cycles=1.0)
+    np.testing.assert_allclose(values(full, [0, 50, 100, 150]), [1.0, 0.0, 1.0, 1.0], atol=1e-6)
+
+
+def test_linear_and_polynomial_decay_match_optax():
+    np.testing.assert_allclose(
+        values(wj.linear_decay(2.0, 500, final_value=0.5), STEPS),
+        values(optax.linear_schedule(2.0, 0.5, 500), STEPS), rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        values(wj.polynomial_decay(2.0, 500, final_value=0.5, power=2.0), STEPS),
+        values(optax.polynomial_schedule(2.0, 0.5, 2.0, 500), STEPS), rtol=1e-6,
+    )
+
+
+def test_exponential_decay_matches_optax():
+    for staircase in (False, True):
+        ours = wj.exponential_decay(1.0, 0.5, transition_steps=100, staircase=staircase, final_value=0.01)
+        theirs = optax.exponential_decay(1.0, 100, 0.5, staircase=staircase, end_value=0.01)
+        np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=2e-6)
+
+
+def test_piecewise_and_step_decay():
+    pieces = wj.piecewise_constant([100, 300], [1.0, 0.5, 0.05])
+    theirs = optax.piecewise_constant_schedule(1.0, {100: 0.5, 300: 0.1})
+    np.testing.assert_allclose(values(pieces, STEPS), values(theirs, STEPS), rtol=1e-6)
+    steps = wj.step_decay(1.0, 250, gamma=0.1)
+    np.testing.assert_allclose(values(steps, [0, 249, 250, 499, 500, 1000]), [1, 1, 0.1, 0.1, 0.01, 1e-4], rtol=1e-6)
+
+
+def test_inverse_sqrt_decay():
+    got = values(wj.inverse_sqrt_decay(1.0, 100), [0, 100, 300, 9900])
+    np.testing.assert_allclose(got, [1.0, 1 / math.sqrt(2), 0.5, 0.1], rtol=1e-6)
+
+
+def test_one_minus_sqrt_decay_ends_exactly():
+    schedule = wj.one_minus_sqrt_decay(1.0, 100, final_value=0.1)
+    np.testing.assert_allclose(values(schedule, [0, 25, 100, 101]), [1.0, 0.55, 0.1, 0.1], rtol=1e-6)
+    assert values(schedule, [100])[0] == np.float32(0.1)
+
+
+def test_with_warmup_matches_optax_warmup_cosine():
+    ours = wj.with_warmup(wj.cosine_decay(1e-3, 900, final_value=1e-5), 100)
+    theirs = optax.warmup_cosine_decay_schedule(0.0, 1e-3, 100, 1000, end_value=1e-5)
+    np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=3e-6, atol=1e-12)
+    assert values(ours, [100])[0] == np.float32(1e-3)
+    assert ours.warmup_steps == 100
+
+
+@pytest.mark.parametrize("strategy", ["linear", "exponential"])
+def test_with_warmup_chains_a_step_decay(strategy):
+    schedule = wj.with_warmup(wj.step_decay(0.1, 50, gamma=0.5), 20, strategy)
+    got = values(schedule, [0, 19, 20, 69, 70, 120])
+    # The warmup climbs to schedule(0), the float32 value 0.1f, and starts at a thousandth of it.
+    peak = float(np.float32(0.1))
+    assert got[0] == (0.0 if strategy == "linear" else np.float32(peak / 1000))
+    assert got[1] < np.float32(0.1)
+    np.testing.assert_allclose(got[2:], [0.1, 0.1, 0.05, 0.025], rtol=1e-6)
+
+
+def test_with_warmup_takes_any_optax_schedule_but_cannot_save_it():
+    schedule = wj.with_warmup(optax.cosine_decay_schedule(1.0, 100), 10)
+    np.testing.assert_allclose(values(schedule, [0, 5, 10, 110]), [0.0, 0.5, 1.0, 0.0], atol=1e-7)
+    with pytest.raises(TypeError, match="with_warmup.schedule.*has no JSON form"):
+        schedule.to_config()
+
+
+def test_with_warmup_refuses_a_schedule_that_starts_at_zero():
+    with pytest.raises(ValueError, match=r"schedule\(0\) must be > 0"):
+        wj.with_warmup(wj.constant(0.0), 10)
+
+
+def test_join_and_multiply():
+    joined = wj.join([wj.constant(1.0), wj.linear_decay(1.0, 10), wj.constant(0.1)], [5, 15])
+    np.testing.assert_allclose(values(joined, [0, 4, 5, 10, 14, 15, 99]), [1, 1, 1, 0.5, 0.1, 0.1, 0.1], rtol=1e-6)
+    product = wj.multiply([2.0, wj.linear_warmup(1.0, 10), wj.step_decay(1.0, 20, 0.5)])
+    np.testing.assert_allclose(values(product, [0, 5, 10, 20]), [0.0, 1.0, 2.0, 1.0], rtol=1e-6)
+    assert product.warmup_steps == 10
+
+
+@pytest.mark.parametrize("decay", ["linear", "cosine", "1-sqrt"])
+def test_warmup_stable_decay(decay):
+    schedule = wj.warmup_stable_decay(1.0, 10, 20, 10, decay=decay, final_value=0.1)
+    got = values(schedule, [0, 5, 10, 29, 30, 40, 50])
+    np.testing.assert_allclose(got[:5], [0.0, 0.5, 1.0, 1.0, 1.0], rtol=1e-6)
+    assert got[5] == np.float32(0.1) and got[6] == np.float32(0.1)
+    assert schedule.warmup_steps == 10
+    without_phases = wj.warmup_stable_decay(1.0, 0, 0, 4, decay="linear")
+    np.testing.assert_allclose(values(without_phases, range(6)), [1, 0.75, 0.5, 0.25, 0, 0], rtol=1e-6)
