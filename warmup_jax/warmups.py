@@ -19,6 +19,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from warmup_jax import _checks
 from warmup_jax._schedule import Schedule, float_dtype, register
@@ -29,6 +30,8 @@ STRATEGIES = ("linear", "exponential")
 DEFAULT_EXPONENTIAL_START = 1e-3
 # A float32 factor 1 - e with 0 <= e <= 2**-25 rounds to exactly 1.0.
 _FLOAT32_HALF_ULP_BELOW_ONE = 2.0**-25
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _progress(step: jax.Array, steps: int) -> jax.Array:
@@ -98,6 +101,12 @@ def exponential_warmup(
         "init_value", init_value, minimum=0.0, maximum=peak_value, min_inclusive=False,
         max_inclusive=False,
     )
+    if init_value < _FLOAT32_TINY or peak_value / init_value > _FLOAT32_MAX:
+        # init * exp(...) would be 0 * inf in float32.
+        raise ValueError(
+            f"init_value must be at least {_FLOAT32_TINY:.4g} and peak_value / init_value at most "
+            f"{_FLOAT32_MAX:.4g} (float32's range), got init_value={init_value!r}."
+        )
     log_ratio = math.log(peak_value / init_value)
 
     def fn(step: jax.Array) -> jax.Array:

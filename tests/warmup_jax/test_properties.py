@@ -1,0 +1,146 @@
+"""Property-based tests: random settings keep the promises; arbitrary input never slips through.
+
+Every public constructor gets arbitrary numbers (zero, negative, huge, NaN, inf, floats where
+integers belong, the wrong type). Each call must either raise ``ValueError`` with a message or
+return a schedule whose values are finite and non-negative at every step from 0 to 2**31 - 1
+(sampled: the start, the warmup boundary, the end of training, random steps, the last int32 step),
+and warmups must be monotone and exactly at their peak from their last step on.
+"""
+
+import inspect
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import warmup_jax as wj
+
+LAST = 2**31 - 1
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+anything_numeric = st.one_of(
+    st.integers(min_value=-5, max_value=2**33),
+    st.sampled_from([0, 1, 2, 10, 1000, LAST, 0.0, -0.0, 0.5, 1.5, 10.0, -1.0, 1e-30, 1e38, 1e39,
+                     math.nan, math.inf, -math.inf, True, None, "3", [1]]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=1e-8, max_value=10.0),
+)
+choice_or_junk = lambda *good: st.sampled_from(list(good) + ["", "Linear", None, 3])  # noqa: E731
+
+# Parameters that are not plain numbers: a strategy each.
+SPECIAL = {
+    "strategy": choice_or_junk("linear", "exponential"),
+    "warmup_type": choice_or_junk("linear", "exponential", "cosine", "1-sqrt"),
+    "decay_type": choice_or_junk("linear", "cosine", "1-sqrt"),
+    "warmup": choice_or_junk("linear", "exponential"),
+    "decay": choice_or_junk("linear", "cosine", "1-sqrt"),
+    "staircase": st.sampled_from([True, False, 1, "no"]),
+    "schedule": st.builds(lambda v, n: wj.cosine_decay(v, n), st.floats(1e-6, 1.0), st.integers(1, 10**6)),
+    "boundaries": st.lists(anything_numeric, max_size=3),
+    "values": st.lists(anything_numeric, min_size=1, max_size=4),
+}
+# Constructors whose arguments need a fixed shape to be meaningful.
+SHAPED = {
+    "join": lambda draw: dict(
+        schedules=[wj.linear_warmup(1e-3, 10), wj.constant(1e-3)], boundaries=[draw(anything_numeric)]
+    ),
+    "multiply": lambda draw: dict(factors=[draw(anything_numeric), wj.linear_warmup(1.0, 100)]),
+    "untuned_linear_warmup": lambda draw: dict(base=draw(anything_numeric), b2=draw(anything_numeric)),
+}
+WARMUPS = {"linear_warmup", "exponential_warmup", "warmup", "from_epochs"}
+
+
+def _steps(schedule) -> np.ndarray:
+    w = schedule.warmup_steps
+    marks = [0, 1, 2, w - 1, w, w + 1, 10**3, 10**6, 10**9, LAST - 1, LAST]
+    for key in ("num_training_steps", "decay_steps", "num_decay_steps"):
+        value = schedule.arguments.get(key)
+        if isinstance(value, int):
+            marks += [value - 1, value, value + 1]
+    marks += list(np.random.default_rng(w).integers(0, LAST, 20))
+    return np.unique(np.clip(np.asarray(marks, dtype=np.int64), 0, LAST)).astype(np.int32)
+
+
+def _check_values(schedule):
+    steps = _steps(schedule)
+    got = np.asarray(schedule(jnp.asarray(steps)))
+    assert np.all(np.isfinite(got)), f"{schedule!r}: non-finite value at steps {steps[~np.isfinite(got)]}"
+    assert np.all(got >= 0), f"{schedule!r}: negative value at steps {steps[got < 0]}"
+
+
+def _check_warmup(schedule):
+    w = schedule.warmup_steps
+    peak = np.float32(schedule.arguments["peak_value"])
+    ramp = np.asarray(schedule(jnp.arange(0, min(w, 4096) + 2)))
+    assert np.all(np.diff(ramp) >= 0), f"{schedule!r}: warmup not monotone"
+    ends = np.asarray(schedule(jnp.asarray([w, w + 1, LAST], dtype=jnp.int32)))
+    np.testing.assert_array_equal(ends, peak)
+
+
+@pytest.mark.parametrize("name", sorted(wj.registered_names()))
+@FUZZ
+@given(data=st.data())
+def test_arbitrary_arguments_raise_value_error_or_give_a_sound_schedule(name, data):
+    constructor = getattr(wj, name)
+    if name in SHAPED:
+        kwargs = SHAPED[name](data.draw)
+    else:
+        kwargs = {}
+        for parameter in inspect.signature(constructor).parameters.values():
+            strategy = SPECIAL.get(parameter.name, anything_numeric)
+            if parameter.default is not inspect.Parameter.empty:
+                strategy = st.one_of(st.just(parameter.default), strategy)
+            kwargs[parameter.name] = data.draw(strategy, label=parameter.name)
+    try:
+        schedule = constructor(**kwargs)
+    except ValueError as error:
+        assert str(error), "a ValueError must say what is wrong"
+        return
+    except UserWarning:
+        return
+    _check_values(schedule)
+    if name in WARMUPS:
+        _check_warmup(schedule)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    peak=st.floats(1e-8, 10.0),
+    warmup_steps=st.integers(1, 10**6),
+    strategy=st.sampled_from(["linear", "exponential"]),
+    data=st.data(),
+)
+def test_random_warmups_are_monotone_and_exact(peak, warmup_steps, strategy, data):
+    init = data.draw(st.one_of(st.none(), st.floats(0.0, 1.0).map(lambda f: f * peak)))
+    if strategy == "exponential" and init is not None:
+        assume(peak * 1e-12 < init < peak)
+    schedule = wj.warmup(peak, warmup_steps, strategy, init)
+    steps = np.unique(np.concatenate([
+        np.linspace(0, warmup_steps, 64).astype(np.int64), [warmup_steps - 1, warmup_steps, LAST]
+    ])).astype(np.int32)
+    got = np.asarray(schedule(jnp.asarray(steps)))
+    assert np.all(np.diff(got) >= 0)
+    assert got[-1] == got[-2] == np.float32(peak)
+    assert np.all(got <= np.float32(peak))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr"]),
+    peak=st.floats(1e-6, 1.0),
+    warmup_steps=st.integers(0, 10**5),
+    decay_steps=st.integers(0, 10**7),
+)
+def test_random_hf_schedules_peak_exactly_and_stay_in_range(name, peak, warmup_steps, decay_steps):
+    extra = {"cosine_with_min_lr": {"min_lr_rate": 0.1}, "polynomial": {"lr_end": 0.0}}.get(name, {})
+    total = warmup_steps + decay_steps
+    assume(total >= 1)
+    schedule = wj.schedule_by_name(name, peak, num_warmup_steps=warmup_steps, num_training_steps=total, **extra)
+    steps = np.unique(np.asarray([0, max(warmup_steps - 1, 0), warmup_steps, total // 2, total, LAST]))
+    got = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.int32)))
+    assert np.all(np.isfinite(got)) and np.all(got >= 0) and np.all(got <= np.float32(peak))
+    if decay_steps > 0 or name in ("cosine", "cosine_with_restarts", "cosine_with_min_lr"):
+        assert got[list(steps).index(warmup_steps)] == np.float32(peak)
