@@ -18,27 +18,46 @@ from warmup_jax import _checks
 from warmup_jax._schedule import Schedule, float_dtype, register
 
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
+# More cycles than this are noise in float32 (and 2 pi c s would overflow it).
+MAX_CYCLES = 1e6
+
+
+def half_cosine(elapsed: jax.Array, length: int) -> jax.Array:
+    """``0.5 * (1 + cos(pi * elapsed / length))`` for an integer ``elapsed``, accurate near 0.
+
+    The textbook form cancels in float32 as the cosine nears -1 (a value of 1e-6 comes out with a
+    relative error of about 10%). The same function is ``cos(pi/2 * p)**2`` with ``p`` the elapsed
+    fraction, and ``sin(pi/2 * q)**2`` with ``q = (length - elapsed) / length`` the remaining one,
+    which integer subtraction gives exactly: each form is used on the half where it is accurate.
+    """
+    elapsed_part = float_dtype().type(0.5 * math.pi / length) * elapsed.astype(float_dtype())
+    remaining_part = float_dtype().type(0.5 * math.pi / length) * (length - elapsed).astype(float_dtype())
+    return jnp.where(elapsed <= length - elapsed, jnp.cos(elapsed_part) ** 2, jnp.sin(remaining_part) ** 2)
 
 
 def _ends_exactly(
     init_value: float, final_value: float, decay_steps: int, curve, end_value: float | None = None
 ):
-    """``init + (final - init)``-style decays with exact values at step 0 and at ``decay_steps``.
+    """``final + (init - final) * curve(elapsed)`` with exact values at step 0 and ``decay_steps``.
 
-    ``curve(progress)`` goes from 1 at progress 0 towards 0 at progress 1; the decay is
-    ``final + (init - final) * curve``. Rounding in ``final + (init - final)`` can miss ``init`` by
-    an ulp and XLA may compute ``s / D`` as ``s * (1 / D)``: the ends are pinned with ``where``.
+    ``curve`` takes the elapsed steps (an integer array in [0, decay_steps]) and goes from 1 at 0
+    towards 0 at ``decay_steps``. Rounding in ``final + (init - final)`` can miss ``init`` by an ulp
+    and XLA may compute ``s / D`` as ``s * (1 / D)``: the ends are pinned with ``where``.
     """
     if end_value is None:
         end_value = final_value
 
     def fn(step: jax.Array) -> jax.Array:
-        progress = jnp.clip(step, 0, decay_steps).astype(float_dtype()) / decay_steps
-        value = final_value + (init_value - final_value) * curve(progress)
+        value = final_value + (init_value - final_value) * curve(jnp.clip(step, 0, decay_steps))
         value = jnp.where(step <= 0, init_value, value)
         return jnp.where(step >= decay_steps, end_value, value)
 
     return fn
+
+
+def _fraction(decay_steps: int):
+    """``elapsed -> elapsed / decay_steps`` in the float dtype."""
+    return lambda elapsed: elapsed.astype(float_dtype()) / decay_steps
 
 
 def _decay_args(init_value, decay_steps, final_value):
@@ -77,11 +96,14 @@ def cosine_decay(
     [1.0, 0.55, 0.1, 0.1]
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    num_cycles = _checks.positive("num_cycles", num_cycles)
-    end = final_value + (init_value - final_value) * 0.5 * (1.0 + math.cos(2.0 * math.pi * num_cycles))
+    num_cycles = _checks.number("num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False)
     if num_cycles == 0.5:
+        curve = lambda elapsed: half_cosine(elapsed, decay_steps)  # noqa: E731
         end = final_value
-    curve = lambda p: 0.5 * (1.0 + jnp.cos((2.0 * math.pi * num_cycles) * p))  # noqa: E731
+    else:
+        fraction = _fraction(decay_steps)
+        curve = lambda elapsed: 0.5 * (1.0 + jnp.cos((2.0 * math.pi * num_cycles) * fraction(elapsed)))  # noqa: E731
+        end = final_value + (init_value - final_value) * 0.5 * (1.0 + math.cos(2.0 * math.pi * num_cycles))
     return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve, end))
 
 
@@ -97,7 +119,8 @@ def polynomial_decay(
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
     power = _checks.positive("power", power)
-    curve = lambda p: (1.0 - p) ** power  # noqa: E731
+    remaining = _fraction(decay_steps)
+    curve = lambda elapsed: remaining(decay_steps - elapsed) ** power  # noqa: E731
     return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve))
 
 
@@ -109,7 +132,8 @@ def linear_decay(init_value: float, decay_steps: int, final_value: float = 0.0) 
     [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    return Schedule(_ends_exactly(init_value, final_value, decay_steps, lambda p: 1.0 - p))
+    remaining = _fraction(decay_steps)
+    return Schedule(_ends_exactly(init_value, final_value, decay_steps, lambda e: remaining(decay_steps - e)))
 
 
 @register
@@ -123,7 +147,9 @@ def one_minus_sqrt_decay(init_value: float, decay_steps: int, final_value: float
     [1.0, 0.5, 0.2929, 0.134, 0.0]
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    return Schedule(_ends_exactly(init_value, final_value, decay_steps, lambda p: 1.0 - jnp.sqrt(p)))
+    fraction = _fraction(decay_steps)
+    curve = lambda elapsed: 1.0 - jnp.sqrt(fraction(elapsed))  # noqa: E731
+    return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve))
 
 
 @register

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 
 from warmup_jax import _checks
 from warmup_jax._schedule import Schedule, float_dtype, register
+from warmup_jax.decays import MAX_CYCLES, half_cosine
 from warmup_jax.warmups import DEFAULT_EXPONENTIAL_START
 
 WARMUP_TYPES = ("linear", "exponential")
@@ -88,15 +89,21 @@ def _schedule(
     return Schedule(fn, warmup_steps=num_warmup_steps)
 
 
-def _progress(step: jax.Array, num_warmup_steps: int, num_training_steps: int) -> jax.Array:
-    """transformers' ``(s - W) / max(1, T - W)``; the subtraction is in integers, as in Python."""
-    return _f(step - num_warmup_steps) / max(1, num_training_steps - num_warmup_steps)
+def _cosine64(progress: float, num_cycles: float) -> float:
+    """transformers' cosine factor ``0.5 * (1 + cos(pi * num_cycles * 2 * progress))`` in float64."""
+    return 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
 
 
-def _cosine(progress: Any, num_cycles: float) -> Any:
-    """transformers' cosine factor ``0.5 * (1 + cos(pi * num_cycles * 2 * progress))``."""
-    cos = jnp.cos if isinstance(progress, jax.Array) else math.cos
-    return 0.5 * (1.0 + cos(math.pi * float(num_cycles) * 2.0 * progress))
+def _cosine(elapsed: jax.Array, length: int, num_cycles: float) -> jax.Array:
+    """The same factor at ``progress = elapsed / length``; the default half cosine stays accurate
+    near its zero (see :func:`warmup_jax.decays.half_cosine`)."""
+    if num_cycles == 0.5:
+        return half_cosine(elapsed, length)
+    return 0.5 * (1.0 + jnp.cos(math.pi * float(num_cycles) * 2.0 * (_f(elapsed) / length)))
+
+
+def _cycles(num_cycles: Any) -> float:
+    return _checks.number("num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False)
 
 
 @register
@@ -167,14 +174,14 @@ def cosine_schedule_with_warmup(
     """
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps, num_training_steps = _steps(num_warmup_steps, num_training_steps)
-    num_cycles = _checks.positive("num_cycles", num_cycles)
+    num_cycles = _cycles(num_cycles)
+    length = max(1, num_training_steps - num_warmup_steps)
 
     def after(step: jax.Array) -> jax.Array:
-        progress = _progress(step, num_warmup_steps, num_training_steps)
-        return jnp.maximum(0.0, _cosine(progress, num_cycles))
+        return jnp.maximum(0.0, _cosine(step - num_warmup_steps, length, num_cycles))
 
-    end_progress = (num_training_steps - num_warmup_steps) / max(1, num_training_steps - num_warmup_steps)
-    end = peak_value * max(0.0, _cosine(end_progress, num_cycles))
+    end_progress = (num_training_steps - num_warmup_steps) / length
+    end = peak_value * max(0.0, _cosine64(end_progress, num_cycles))
     if num_cycles == 0.5 and end_progress == 1.0:
         end = 0.0  # cos(pi) is -1; float64 leaves 6e-17 behind
     return _schedule(peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: end})
@@ -310,7 +317,7 @@ def cosine_with_min_lr_schedule_with_warmup(
     """
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps, num_training_steps = _steps(num_warmup_steps, num_training_steps)
-    num_cycles = _checks.positive("num_cycles", num_cycles)
+    num_cycles = _cycles(num_cycles)
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("give only one of min_lr or min_lr_rate, not both.")
     if min_lr is not None:
@@ -322,34 +329,36 @@ def cosine_with_min_lr_schedule_with_warmup(
         raise ValueError("one of min_lr (a learning rate) or min_lr_rate (a fraction of peak_value) is required.")
     rate = min_lr_rate
 
-    def after(step: jax.Array) -> jax.Array:
-        progress = _progress(step, num_warmup_steps, num_training_steps)
-        return jnp.maximum(0.0, _cosine(progress, num_cycles) * (1.0 - rate) + rate)
+    length = max(1, num_training_steps - num_warmup_steps)
 
-    end_progress = (num_training_steps - num_warmup_steps) / max(1, num_training_steps - num_warmup_steps)
-    cosine_end = 0.0 if num_cycles == 0.5 and end_progress == 1.0 else _cosine(end_progress, num_cycles)
+    def after(step: jax.Array) -> jax.Array:
+        cosine = _cosine(step - num_warmup_steps, length, num_cycles)
+        return jnp.maximum(0.0, cosine * (1.0 - rate) + rate)
+
+    end_progress = (num_training_steps - num_warmup_steps) / length
+    cosine_end = 0.0 if num_cycles == 0.5 and end_progress == 1.0 else _cosine64(end_progress, num_cycles)
     end = peak_value * max(0.0, cosine_end * (1.0 - rate) + rate)
     return _schedule(peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: end})
 
 
-def _wsd_factor(kind: str, progress: Any, num_cycles: float, rising: bool) -> Any:
-    """transformers' WSD warmup (``rising``) or decay factor of ``progress`` in [0, 1]."""
-    sqrt = jnp.sqrt if isinstance(progress, jax.Array) else math.sqrt
-    cos = jnp.cos if isinstance(progress, jax.Array) else math.cos
-    if rising:
-        if kind == "linear":
-            return progress
-        if kind == "cosine":
-            return 0.5 * (1.0 - cos(math.pi * progress))
-        if kind == "1-sqrt":
-            return 1.0 - sqrt(1.0 - progress)
-        exp = jnp.exp if isinstance(progress, jax.Array) else math.exp
-        return exp(math.log(DEFAULT_EXPONENTIAL_START) * (1.0 - progress))
+def _wsd_warmup(kind: str, progress: jax.Array) -> jax.Array:
+    """transformers' WSD warmup factor at ``progress`` in [0, 1] (plus our exponential one)."""
     if kind == "linear":
-        return 1.0 - progress
+        return progress
     if kind == "cosine":
-        return _cosine(progress, num_cycles)
-    return 1.0 - sqrt(progress)
+        return 0.5 * (1.0 - jnp.cos(math.pi * progress))
+    if kind == "1-sqrt":
+        return 1.0 - jnp.sqrt(1.0 - progress)
+    return jnp.exp(math.log(DEFAULT_EXPONENTIAL_START) * (1.0 - progress))
+
+
+def _wsd_decay(kind: str, elapsed: jax.Array, length: int, num_cycles: float) -> jax.Array:
+    """transformers' WSD decay factor after ``elapsed`` of ``length`` decay steps."""
+    if kind == "linear":
+        return _f(length - elapsed) / length
+    if kind == "cosine":
+        return _cosine(elapsed, length, num_cycles)
+    return 1.0 - jnp.sqrt(_f(elapsed) / length)
 
 
 @register
@@ -382,7 +391,7 @@ def wsd_schedule(
     warmup_type = _checks.choice("warmup_type", warmup_type, WSD_TYPES + ("exponential",))
     decay_type = _checks.choice("decay_type", decay_type, WSD_TYPES)
     min_lr_ratio = _checks.number("min_lr_ratio", min_lr_ratio, minimum=0.0, maximum=1.0)
-    num_cycles = _checks.positive("num_cycles", num_cycles)
+    num_cycles = _cycles(num_cycles)
     if num_training_steps is None and num_stable_steps is None:
         raise ValueError("give num_training_steps or num_stable_steps: the stable phase needs a length.")
     if num_stable_steps is not None:
@@ -408,10 +417,10 @@ def wsd_schedule(
 
     def fn(step: jax.Array) -> jax.Array:
         step = jnp.maximum(step, 0)
-        warm = _f(step) / max(1, num_warmup_steps)
-        warm = jnp.maximum(0.0, _wsd_factor(warmup_type, warm, num_cycles, True) * (1.0 - ratio) + ratio)
-        cool = _f(step - decay_start) / max(1, num_decay_steps)
-        cool = jnp.maximum(0.0, _wsd_factor(decay_type, cool, num_cycles, False) * (1.0 - ratio) + ratio)
+        warm = _wsd_warmup(warmup_type, _f(step) / max(1, num_warmup_steps))
+        warm = jnp.maximum(0.0, warm * (1.0 - ratio) + ratio)
+        cool = _wsd_decay(decay_type, step - decay_start, max(1, num_decay_steps), num_cycles)
+        cool = jnp.maximum(0.0, cool * (1.0 - ratio) + ratio)
         multiplier = jnp.where(
             step < num_warmup_steps, warm,
             jnp.where(step < decay_start, 1.0, jnp.where(step < decay_end, cool, ratio)),

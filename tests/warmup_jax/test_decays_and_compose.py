@@ -109,3 +109,12 @@ def test_warmup_stable_decay(decay):
     assert schedule.warmup_steps == 10
     without_phases = wj.warmup_stable_decay(1.0, 0, 0, 4, decay="linear")
     np.testing.assert_allclose(values(without_phases, range(6)), [1, 0.75, 0.5, 0.25, 0, 0], rtol=1e-6)
+
+
+def test_half_cosine_keeps_its_relative_precision_near_zero():
+    # 0.5 * (1 + cos(pi * p)) in float32 loses most digits as the value nears 0; ours does not.
+    total = 10**7
+    schedule = wj.cosine_decay(1.0, total)
+    steps = np.array([total - 1000, total - 10, total - 1])
+    expected = 0.5 * (1.0 + np.cos(np.pi * steps / total))
+    np.testing.assert_allclose(values(schedule, steps), expected, rtol=1e-5)
