@@ -38,10 +38,13 @@ def _f(x: jax.Array) -> jax.Array:
     return x.astype(float_dtype())
 
 
-def _steps(num_warmup_steps: Any, num_training_steps: Any | None = None) -> tuple[int, int | None]:
-    warmup = _checks.integer("num_warmup_steps", num_warmup_steps, minimum=0)
-    if num_training_steps is None:
-        return warmup, None
+def _warmup_steps(num_warmup_steps: Any) -> int:
+    return _checks.integer("num_warmup_steps", num_warmup_steps, minimum=0)
+
+
+def _steps(num_warmup_steps: Any, num_training_steps: Any) -> tuple[int, int]:
+    """Checked ``(num_warmup_steps, num_training_steps)``: the warmup fits inside training."""
+    warmup = _warmup_steps(num_warmup_steps)
     total = _checks.integer("num_training_steps", num_training_steps, minimum=1)
     if total < warmup:
         raise ValueError(
@@ -127,7 +130,7 @@ def constant_schedule_with_warmup(
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
     peak_value = _checks.positive("peak_value", peak_value)
-    num_warmup_steps, _ = _steps(num_warmup_steps)
+    num_warmup_steps = _warmup_steps(num_warmup_steps)
     return _schedule(peak_value, num_warmup_steps, warmup_type, lambda step: jnp.ones_like(_f(step)))
 
 
@@ -283,7 +286,7 @@ def inverse_sqrt_schedule(
     [0.5, 1.0, 0.5]
     """
     peak_value = _checks.positive("peak_value", peak_value)
-    num_warmup_steps, _ = _steps(num_warmup_steps)
+    num_warmup_steps = _warmup_steps(num_warmup_steps)
     if timescale is None:
         timescale = num_warmup_steps or 10_000
     timescale = _checks.positive("timescale", timescale)
