@@ -11,6 +11,7 @@ True
 """
 
 from warmup_jax._schedule import Schedule, from_config, registered_names
+from warmup_jax.cycles import cyclic_schedule, rewarmup
 from warmup_jax.compose import join, multiply, warmup_stable_decay, with_warmup
 from warmup_jax.decays import (
     DECAY_SHAPES,
@@ -62,6 +63,7 @@ __all__ = [
     "cosine_schedule_with_warmup",
     "cosine_with_hard_restarts_schedule_with_warmup",
     "cosine_with_min_lr_schedule_with_warmup",
+    "cyclic_schedule",
     "exponential_decay",
     "exponential_warmup",
     "from_config",
@@ -79,6 +81,7 @@ __all__ = [
     "polynomial_decay_schedule_with_warmup",
     "radam_warmup",
     "registered_names",
+    "rewarmup",
     "schedule_by_name",
     "step_decay",
     "untuned_exponential_warmup",

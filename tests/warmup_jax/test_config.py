@@ -29,6 +29,8 @@ EXAMPLES = {
     "join": dict(schedules=[wj.linear_warmup(1e-3, 10), wj.cosine_decay(1e-3, 90)], boundaries=[10]),
     "multiply": dict(factors=[3e-4, wj.linear_warmup(1.0, 10), wj.inverse_sqrt_decay(1.0, 10)]),
     "warmup_stable_decay": dict(peak_value=1e-3, warmup_steps=10, stable_steps=50, decay_steps=40, decay="1-sqrt"),
+    "cyclic_schedule": dict(peak_value=1e-3, first_cycle_steps=30, cycle_mul=1.5, cycle_decay=0.8, warmup_steps=5, warmup="exponential"),
+    "rewarmup": dict(schedule=wj.linear_schedule_with_warmup(1e-3, 10, 100), at_step=100, peak_value=5e-4, warmup_steps=10, decay=wj.cosine_decay(5e-4, 100)),
     "constant_schedule": dict(peak_value=1e-3),
     "constant_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10),
     "linear_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100),

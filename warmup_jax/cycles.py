@@ -1,0 +1,250 @@
+"""Schedules for continuing and restarting: warm restarts with re-warmup, and rewarmup.
+
+* :func:`cyclic_schedule`: SGDR-style cycles (Loshchilov & Hutter) with a warmup in every cycle or
+  only before the first, growing cycles (``cycle_mul``), decaying peaks (``cycle_decay``) and a
+  limit on the number of cycles (``cycle_limit``), over a cosine, linear or polynomial decay. With
+  the warmup only in front it gives timm's ``CosineLRScheduler`` values.
+* :func:`rewarmup`: continue a finished (or stable-phase) run: from a given step, warm up from the
+  learning rate the run had there to a new peak, then follow a new decay.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from warmup_jax import _checks
+from warmup_jax._schedule import Schedule, evaluate, float_dtype, register
+from warmup_jax.decays import constant
+from warmup_jax.warmups import DEFAULT_EXPONENTIAL_START, STRATEGIES, warmup
+
+CYCLE_SHAPES = ("cosine", "linear", "polynomial")
+# Growing cycles are tabulated; more than this many before step 2**31 is a cycle_mul too close to 1.
+MAX_TABULATED_CYCLES = 10_000
+
+
+def _cycle_table(first: int, mul: float, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Start steps (float64) and lengths of cycles 0, 1, ... until the limit or step 2**31."""
+    starts, lengths = [0.0], [float(first)]
+    while (limit is None or len(starts) < limit) and starts[-1] + lengths[-1] <= _checks.MAX_STEP:
+        if len(starts) >= MAX_TABULATED_CYCLES:
+            raise ValueError(
+                f"cycle_mul={mul} gives more than {MAX_TABULATED_CYCLES} cycles before step "
+                f"{_checks.MAX_STEP}; use cycle_mul=1, a larger cycle_mul, or a cycle_limit."
+            )
+        starts.append(starts[-1] + lengths[-1])
+        lengths.append(lengths[-1] * mul)
+    return np.asarray(starts), np.asarray(lengths)
+
+
+@register
+def cyclic_schedule(
+    peak_value: float,
+    first_cycle_steps: int,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int | None = None,
+    warmup_steps: int = 0,
+    warmup: str = "linear",
+    warmup_every_cycle: bool = True,
+    decay: str = "cosine",
+    final_value: float = 0.0,
+    init_value: float | None = None,
+    power: float = 1.0,
+) -> Schedule:
+    r"""Warm restarts: cycles that each decay from a peak, optionally warming up again each time.
+
+    Cycle ``i`` (from 0) lasts ``first_cycle_steps * cycle_mul**i`` steps and peaks at
+    ``peak_value * cycle_decay**i``. Within a cycle, with ``p`` the fraction of its decay done:
+
+    .. math:: lr = final + (peak_i - final) \cdot c(p), \quad
+       c(p) = \tfrac12(1 + \cos \pi p) \;|\; 1 - p \;|\; (1 - p)^{power}
+
+    With ``warmup_every_cycle=True`` each cycle starts with ``warmup_steps`` of warmup from
+    ``init_value`` to its own peak and decays over the rest of the cycle; with ``False`` a single
+    warmup to ``peak_value`` runs before the first cycle and the cycles start after it (timm's
+    ``warmup_prefix=True``). After ``cycle_limit`` cycles the value stays at ``final_value``.
+
+    Exact values: the first step of every cycle is exactly ``peak_i`` (or exactly ``init_value``
+    when the cycle warms up), the last step of each warmup is exactly ``peak_i``, and every step
+    from the end of the last cycle on is exactly ``final_value``. A cycle's first step is the first
+    integer step at or after its (possibly fractional) start.
+
+    Args:
+      peak_value: the first cycle's peak; > 0.
+      first_cycle_steps: the first cycle's length, warmup included when it warms up every cycle.
+      cycle_mul: each cycle is this many times longer than the one before; >= 1.
+      cycle_decay: each cycle's peak is this fraction of the one before; in (0, 1].
+      cycle_limit: the number of cycles, or ``None`` for as many as fit before step 2**31.
+      warmup_steps: warmup length (0 for none).
+      warmup: ``"linear"`` or ``"exponential"``.
+      warmup_every_cycle: warm up at the start of every cycle, or only once before the first.
+      decay: ``"cosine"``, ``"linear"`` or ``"polynomial"``.
+      final_value: the value each cycle decays to, and the value after the last; in [0, peak_value].
+      init_value: where each warmup starts (default 0 for linear, peak / 1000 for exponential).
+      power: the exponent of the polynomial decay.
+
+    >>> s = cyclic_schedule(1.0, 4, cycle_decay=0.5, cycle_limit=2, decay="linear")
+    >>> [float(s(i)) for i in range(10)]
+    [1.0, 0.75, 0.5, 0.25, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0]
+    >>> s = cyclic_schedule(1.0, 4, warmup_steps=2, cycle_limit=2, decay="linear")
+    >>> [float(s(i)) for i in range(9)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    stage = globals()["warmup"]  # the parameter ``warmup`` shadows the constructor
+    peak_value = _checks.positive("peak_value", peak_value)
+    first = _checks.integer("first_cycle_steps", first_cycle_steps, minimum=1)
+    mul = _checks.number("cycle_mul", cycle_mul, minimum=1.0, maximum=1e3)
+    gamma = _checks.number("cycle_decay", cycle_decay, minimum=0.0, maximum=1.0, min_inclusive=False)
+    if cycle_limit is not None:
+        cycle_limit = _checks.integer("cycle_limit", cycle_limit, minimum=1)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=0)
+    warmup = _checks.choice("warmup", warmup, STRATEGIES)
+    if not isinstance(warmup_every_cycle, bool):
+        raise ValueError(f"warmup_every_cycle must be True or False, got {warmup_every_cycle!r}.")
+    decay = _checks.choice("decay", decay, CYCLE_SHAPES)
+    power = _checks.positive("power", power)
+    final_value = _checks.number("final_value", final_value, minimum=0.0, maximum=peak_value)
+    every = warmup_every_cycle and warmup_steps > 0
+    if every and warmup_steps >= first:
+        raise ValueError(
+            f"warmup_steps ({warmup_steps}) must be shorter than first_cycle_steps ({first}) when "
+            "every cycle warms up: a cycle needs steps left to decay."
+        )
+    if init_value is not None:
+        init_value = _checks.number("init_value", init_value, minimum=0.0, maximum=peak_value)
+    init_fraction = None if init_value is None else init_value / peak_value
+    if warmup == "exponential":
+        init_fraction = DEFAULT_EXPONENTIAL_START if init_fraction is None else init_fraction
+        if not init_fraction > 0:
+            raise ValueError("init_value must be > 0 for an exponential warmup.")
+    else:
+        init_fraction = 0.0 if init_fraction is None else init_fraction
+
+    offset = 0 if every else warmup_steps  # cycles start after a warmup run only once
+    if mul == 1.0:
+        table = None
+        n_cycles = cycle_limit
+    else:
+        starts, lengths = _cycle_table(first, mul, cycle_limit)
+        n_cycles = len(starts) if cycle_limit is not None else None
+        first_steps = np.ceil(starts - 1e-9).astype(np.int64)
+        table = (
+            jnp.asarray(np.clip(first_steps, 0, _checks.MAX_STEP), jnp.int32),
+            jnp.asarray(starts, float_dtype()),
+            jnp.asarray(lengths, float_dtype()),
+        )
+    end = None if n_cycles is None else (
+        n_cycles * first if table is None else int(np.ceil(starts[-1] + lengths[-1] - 1e-9))
+    )
+    if end is not None and offset + end > _checks.MAX_STEP:
+        end = None  # the last cycle outlasts the int32 step counter
+    log_gamma = math.log(gamma)
+    log_init = math.log(init_fraction) if warmup == "exponential" else 0.0
+    dtype = float_dtype()
+
+    def fn(step: jax.Array) -> jax.Array:
+        t = jnp.maximum(step - offset, 0)
+        if table is None:
+            index = t // first
+            position = (t - index * first).astype(dtype)
+            length = jnp.full(jnp.shape(t), first, dtype)
+        else:
+            first_steps_, starts_, lengths_ = table
+            index = jnp.clip(jnp.searchsorted(first_steps_, t, side="right") - 1, 0, len(starts) - 1)
+            position = t.astype(dtype) - starts_[index]
+            length = lengths_[index]
+        peak = peak_value * jnp.exp(log_gamma * index.astype(dtype))
+        peak = jnp.where(index == 0, peak_value, peak)
+        if every:
+            fraction = position / warmup_steps
+            if warmup == "linear":
+                ramp = init_fraction + (1.0 - init_fraction) * fraction
+            else:
+                ramp = jnp.exp(log_init * (1.0 - fraction))
+            warm = jnp.minimum(peak * ramp, peak)
+            warm = jnp.where(position <= 0, peak * init_fraction, warm)
+            progress = (position - warmup_steps) / (length - warmup_steps)
+        else:
+            progress = position / length
+        progress = jnp.clip(progress, 0.0, 1.0)
+        if decay == "cosine":
+            curve = 0.5 * (1.0 + jnp.cos(math.pi * progress))
+        elif decay == "linear":
+            curve = 1.0 - progress
+        else:
+            curve = (1.0 - progress) ** power
+        value = final_value + (peak - final_value) * curve
+        value = jnp.where(progress <= 0, peak, value)
+        if every:
+            value = jnp.where(position < warmup_steps, warm, value)
+        if end is not None:
+            value = jnp.where(t >= end, final_value, value)
+        if offset:
+            value = jnp.where(step < offset, stage(peak_value, offset, warmup, init_value)(step), value)
+        return value
+
+    return Schedule(fn, warmup_steps=warmup_steps)
+
+
+@register
+def rewarmup(
+    schedule: Any,
+    at_step: int,
+    peak_value: float,
+    warmup_steps: int,
+    decay: Any = None,
+    strategy: str = "linear",
+) -> Schedule:
+    """Continue training with a fresh warmup: ``schedule`` until ``at_step``, then a new phase.
+
+    From ``at_step`` the value climbs from ``schedule(at_step)`` (the learning rate the run had
+    reached there) to ``peak_value`` over ``warmup_steps``, then follows ``decay`` on its own
+    clock (``decay(step - at_step - warmup_steps)``; it should start at ``peak_value``), or stays
+    at ``peak_value`` when ``decay`` is ``None``. Steps before ``at_step`` are unchanged, so the
+    values a checkpoint was trained with stay the same.
+
+    Args:
+      schedule: the schedule the run used so far (any schedule).
+      at_step: the first step of the new phase; >= 1.
+      peak_value: the new peak; > 0.
+      warmup_steps: the length of the new warmup; >= 1.
+      decay: what follows the new peak (for example ``cosine_decay(peak_value, 5000)``).
+      strategy: ``"linear"``, or ``"exponential"`` (needs ``schedule(at_step) > 0``).
+
+    >>> from warmup_jax import linear_schedule_with_warmup
+    >>> old = linear_schedule_with_warmup(1.0, 0, 4)
+    >>> s = rewarmup(old, 3, peak_value=0.5, warmup_steps=2)
+    >>> [float(s(i)) for i in range(7)]
+    [1.0, 0.75, 0.5, 0.25, 0.375, 0.5, 0.5]
+    """
+    if not callable(schedule):
+        raise ValueError(f"schedule must be a schedule (a callable step -> lr), got {schedule!r}.")
+    at_step = _checks.integer("at_step", at_step, minimum=1)
+    peak_value = _checks.positive("peak_value", peak_value)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
+    strategy = _checks.choice("strategy", strategy, STRATEGIES)
+    if decay is not None and not callable(decay):
+        raise ValueError(f"decay must be a schedule or None, got {decay!r}.")
+    if at_step + warmup_steps > _checks.MAX_STEP:
+        raise ValueError(f"at_step + warmup_steps must be at most {_checks.MAX_STEP}.")
+    start = evaluate(schedule, at_step)
+    if start > peak_value:
+        raise ValueError(
+            f"the run's learning rate at step {at_step} ({start:.6g}) is above the new peak_value "
+            f"({peak_value:.6g}): a rewarmup climbs; use a decay for going down."
+        )
+    if strategy == "exponential" and not start > 0:
+        raise ValueError(
+            f"an exponential rewarmup needs a learning rate > 0 at step {at_step} to start from, "
+            f"but the schedule is {start} there; use strategy='linear'."
+        )
+    ramp = warmup(peak_value, warmup_steps, strategy, start)
+    after = constant(peak_value) if decay is None else decay
+    fn = optax.join_schedules([schedule, ramp, after], [at_step, at_step + warmup_steps])
+    return Schedule(fn, warmup_steps=at_step + warmup_steps)
