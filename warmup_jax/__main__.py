@@ -43,7 +43,9 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
     """
     if config is not None:
         if name is not None or arguments:
-            raise ValueError("give either --config FILE or a schedule name with arguments, not both.")
+            raise ValueError(
+                "give either --config FILE or a schedule name with arguments, not both."
+            )
         try:
             text = Path(config).read_text()
         except OSError as error:
@@ -74,13 +76,16 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
         if len(positional) == 1 and "peak_value" not in keywords:
             keywords["peak_value"] = positional.pop()
         if positional or "peak_value" not in keywords:
-            raise ValueError(f"{name!r} needs the peak learning rate: `{name} 3e-4 ...` or peak_value=3e-4.")
+            raise ValueError(
+                f"{name!r} needs the peak learning rate: `{name} 3e-4 ...` or peak_value=3e-4."
+            )
         return warmup_jax.schedule_by_name(name, **keywords)
     raise ValueError(f"unknown schedule {name!r}; run `python -m warmup_jax list` to see them all.")
 
 
 def _horizon(schedule: Schedule) -> int:
     """A sensible last step to show: the end of training if the schedule knows it."""
+
     def search(arguments: dict[str, Any]) -> int:
         best = 0
         for key in ("num_training_steps", "decay_steps"):
@@ -124,7 +129,9 @@ def write_plot(schedule: Schedule, until: int, path: Path, log_scale: bool = Fal
     axes.plot(steps, values, linewidth=1.5)
     if schedule.warmup_steps and schedule.warmup_steps <= until:
         axes.axvline(schedule.warmup_steps, color="grey", linestyle=":", linewidth=1)
-        axes.annotate(" warmup ends", (schedule.warmup_steps, axes.get_ylim()[1]), va="top", color="grey")
+        axes.annotate(
+            " warmup ends", (schedule.warmup_steps, axes.get_ylim()[1]), va="top", color="grey"
+        )
     if log_scale:
         axes.set_yscale("log")
     axes.set_xlabel("step")
@@ -146,15 +153,52 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("name", nargs="?", help="a schedule: a constructor such as cosine_decay, or a transformers name such as cosine")
-    common.add_argument("arguments", nargs="*", metavar="key=value", help="the schedule's arguments, e.g. peak_value=3e-4 num_warmup_steps=100")
-    common.add_argument("--config", metavar="FILE", help="a JSON file written by schedule.to_config() (instead of a name)")
-    common.add_argument("--until", type=int, metavar="STEP", help="the last step to show (default: the end of training, if the schedule knows it)")
-    table = commands.add_parser("table", parents=[common], help="print the learning rate at chosen steps")
-    table.add_argument("--steps", type=int, nargs="+", metavar="STEP", help="the steps to print (default: 11 evenly spaced steps up to --until, and the end of warmup)")
-    table.add_argument("--json", action="store_true", help="print JSON lines {\"step\": ..., \"lr\": ...} instead of a table")
-    plot = commands.add_parser("plot", parents=[common], help="write a PNG plot of the learning rate at every step")
-    plot.add_argument("--out", default="schedule.png", metavar="PNG", help="where to write the plot (default: schedule.png)")
+    common.add_argument(
+        "name",
+        nargs="?",
+        help="a schedule: a constructor such as cosine_decay, or a transformers name such as cosine",
+    )
+    common.add_argument(
+        "arguments",
+        nargs="*",
+        metavar="key=value",
+        help="the schedule's arguments, e.g. peak_value=3e-4 num_warmup_steps=100",
+    )
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a JSON file written by schedule.to_config() (instead of a name)",
+    )
+    common.add_argument(
+        "--until",
+        type=int,
+        metavar="STEP",
+        help="the last step to show (default: the end of training, if the schedule knows it)",
+    )
+    table = commands.add_parser(
+        "table", parents=[common], help="print the learning rate at chosen steps"
+    )
+    table.add_argument(
+        "--steps",
+        type=int,
+        nargs="+",
+        metavar="STEP",
+        help="the steps to print (default: 11 evenly spaced steps up to --until, and the end of warmup)",
+    )
+    table.add_argument(
+        "--json",
+        action="store_true",
+        help='print JSON lines {"step": ..., "lr": ...} instead of a table',
+    )
+    plot = commands.add_parser(
+        "plot", parents=[common], help="write a PNG plot of the learning rate at every step"
+    )
+    plot.add_argument(
+        "--out",
+        default="schedule.png",
+        metavar="PNG",
+        help="where to write the plot (default: schedule.png)",
+    )
     plot.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
     commands.add_parser("list", help="list every schedule name with its arguments")
     return parser
@@ -166,7 +210,9 @@ def _list() -> str:
     lines = ["Constructors (python -m warmup_jax table NAME key=value ...):"]
     for name in warmup_jax.registered_names():
         lines.append(f"  {name}{inspect.signature(getattr(warmup_jax, name))}")
-    lines.append("transformers scheduler names (python -m warmup_jax table NAME PEAK_LR key=value ...):")
+    lines.append(
+        "transformers scheduler names (python -m warmup_jax table NAME PEAK_LR key=value ...):"
+    )
     lines.append("  " + ", ".join(warmup_jax.SCHEDULE_NAMES))
     return "\n".join(lines)
 
@@ -196,7 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--steps must all be >= 0.")
     else:
         marks = np.linspace(0, until, 11).round().astype(np.int64)
-        steps = np.unique(np.concatenate([marks, [schedule.warmup_steps]] if schedule.warmup_steps <= until else [marks]))
+        steps = np.unique(
+            np.concatenate(
+                [marks, [schedule.warmup_steps]] if schedule.warmup_steps <= until else [marks]
+            )
+        )
     values = _values(schedule, steps)
     if args.json:
         for step, value in zip(steps, values):

@@ -23,7 +23,9 @@ def _schedule_list(name: str, schedules: Any) -> list[ScheduleLike]:
         raise ValueError(f"{name} must be a non-empty list of schedules, got {schedules!r}.")
     for i, schedule in enumerate(schedules):
         if not callable(schedule):
-            raise ValueError(f"{name}[{i}] must be a schedule (a callable step -> lr), got {schedule!r}.")
+            raise ValueError(
+                f"{name}[{i}] must be a schedule (a callable step -> lr), got {schedule!r}."
+            )
     return list(schedules)
 
 
@@ -60,6 +62,7 @@ def with_warmup(
     warmup_steps: int,
     strategy: str = "linear",
     init_value: float | None = None,
+    one_step_ahead: bool = False,
 ) -> Schedule:
     """A warmup up to ``schedule(0)``, then ``schedule`` on its own clock.
 
@@ -74,6 +77,7 @@ def with_warmup(
       strategy: ``"linear"`` or ``"exponential"``.
       init_value: the value at step 0 (default 0 for linear, ``schedule(0) / 1000`` for
         exponential).
+      one_step_ahead: evaluate the warmup at ``step + 1`` (see :func:`warmup_jax.linear_warmup`).
 
     >>> from warmup_jax import cosine_decay
     >>> s = with_warmup(cosine_decay(1.0, 100), 10)
@@ -86,8 +90,10 @@ def with_warmup(
     peak = evaluate(schedule, 0)
     if not peak > 0:
         raise ValueError(f"schedule(0) must be > 0 to warm up to, got {peak!r}.")
-    ramp = warmup(peak, warmup_steps, strategy, init_value)
-    return Schedule(optax.join_schedules([ramp, schedule], [warmup_steps]), warmup_steps=warmup_steps)
+    ramp = warmup(peak, warmup_steps, strategy, init_value, one_step_ahead)
+    return Schedule(
+        optax.join_schedules([ramp, schedule], [warmup_steps]), warmup_steps=ramp.warmup_steps
+    )
 
 
 @register
@@ -102,7 +108,9 @@ def multiply(factors: Sequence[ScheduleLike | float]) -> Schedule:
     0.00012247
     """
     if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence) or not factors:
-        raise ValueError(f"factors must be a non-empty list of schedules or numbers, got {factors!r}.")
+        raise ValueError(
+            f"factors must be a non-empty list of schedules or numbers, got {factors!r}."
+        )
     fns = []
     for i, factor in enumerate(factors):
         if callable(factor):

@@ -100,7 +100,9 @@ def cyclic_schedule(
     peak_value = _checks.positive("peak_value", peak_value)
     first = _checks.integer("first_cycle_steps", first_cycle_steps, minimum=1)
     mul = _checks.number("cycle_mul", cycle_mul, minimum=1.0, maximum=1e3)
-    gamma = _checks.number("cycle_decay", cycle_decay, minimum=0.0, maximum=1.0, min_inclusive=False)
+    gamma = _checks.number(
+        "cycle_decay", cycle_decay, minimum=0.0, maximum=1.0, min_inclusive=False
+    )
     if cycle_limit is not None:
         cycle_limit = _checks.integer("cycle_limit", cycle_limit, minimum=1)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=0)
@@ -139,8 +141,10 @@ def cyclic_schedule(
             jnp.asarray(starts, float_dtype()),
             jnp.asarray(lengths, float_dtype()),
         )
-    end = None if n_cycles is None else (
-        n_cycles * first if table is None else int(np.ceil(starts[-1] + lengths[-1] - 1e-9))
+    end = (
+        None
+        if n_cycles is None
+        else (n_cycles * first if table is None else int(np.ceil(starts[-1] + lengths[-1] - 1e-9)))
     )
     if end is not None and offset + end > _checks.MAX_STEP:
         end = None  # the last cycle outlasts the int32 step counter
@@ -156,7 +160,9 @@ def cyclic_schedule(
             length = jnp.full(jnp.shape(t), first, dtype)
         else:
             first_steps_, starts_, lengths_ = table
-            index = jnp.clip(jnp.searchsorted(first_steps_, t, side="right") - 1, 0, len(starts) - 1)
+            index = jnp.clip(
+                jnp.searchsorted(first_steps_, t, side="right") - 1, 0, len(starts) - 1
+            )
             position = t.astype(dtype) - starts_[index]
             length = lengths_[index]
         peak = peak_value * jnp.exp(log_gamma * index.astype(dtype))
@@ -186,7 +192,9 @@ def cyclic_schedule(
         if end is not None:
             value = jnp.where(t >= end, final_value, value)
         if offset:
-            value = jnp.where(step < offset, stage(peak_value, offset, warmup, init_value)(step), value)
+            value = jnp.where(
+                step < offset, stage(peak_value, offset, warmup, init_value)(step), value
+            )
         return value
 
     return Schedule(fn, warmup_steps=warmup_steps)

@@ -31,8 +31,12 @@ def half_cosine(elapsed: jax.Array, length: int) -> jax.Array:
     which integer subtraction gives exactly: each form is used on the half where it is accurate.
     """
     elapsed_part = float_dtype().type(0.5 * math.pi / length) * elapsed.astype(float_dtype())
-    remaining_part = float_dtype().type(0.5 * math.pi / length) * (length - elapsed).astype(float_dtype())
-    return jnp.where(elapsed <= length - elapsed, jnp.cos(elapsed_part) ** 2, jnp.sin(remaining_part) ** 2)
+    remaining_part = float_dtype().type(0.5 * math.pi / length) * (length - elapsed).astype(
+        float_dtype()
+    )
+    return jnp.where(
+        elapsed <= length - elapsed, jnp.cos(elapsed_part) ** 2, jnp.sin(remaining_part) ** 2
+    )
 
 
 def _ends_exactly(
@@ -96,14 +100,20 @@ def cosine_decay(
     [1.0, 0.55, 0.1, 0.1]
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    num_cycles = _checks.number("num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False)
+    num_cycles = _checks.number(
+        "num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False
+    )
     if num_cycles == 0.5:
         curve = lambda elapsed: half_cosine(elapsed, decay_steps)  # noqa: E731
         end = final_value
     else:
         fraction = _fraction(decay_steps)
-        curve = lambda elapsed: 0.5 * (1.0 + jnp.cos((2.0 * math.pi * num_cycles) * fraction(elapsed)))  # noqa: E731
-        end = final_value + (init_value - final_value) * 0.5 * (1.0 + math.cos(2.0 * math.pi * num_cycles))
+        curve = lambda elapsed: (
+            0.5 * (1.0 + jnp.cos((2.0 * math.pi * num_cycles) * fraction(elapsed)))
+        )  # noqa: E731
+        end = final_value + (init_value - final_value) * 0.5 * (
+            1.0 + math.cos(2.0 * math.pi * num_cycles)
+        )
     return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve, end))
 
 
@@ -133,7 +143,9 @@ def linear_decay(init_value: float, decay_steps: int, final_value: float = 0.0) 
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
     remaining = _fraction(decay_steps)
-    return Schedule(_ends_exactly(init_value, final_value, decay_steps, lambda e: remaining(decay_steps - e)))
+    return Schedule(
+        _ends_exactly(init_value, final_value, decay_steps, lambda e: remaining(decay_steps - e))
+    )
 
 
 @register
@@ -183,8 +195,10 @@ def exponential_decay(
     transition_steps = _checks.integer("transition_steps", transition_steps, minimum=1)
     if not isinstance(staircase, bool):
         raise ValueError(f"staircase must be True or False, got {staircase!r}.")
-    floor = 0.0 if final_value is None else _checks.number(
-        "final_value", final_value, minimum=0.0, maximum=init_value
+    floor = (
+        0.0
+        if final_value is None
+        else _checks.number("final_value", final_value, minimum=0.0, maximum=init_value)
     )
     log_rate = math.log(decay_rate)
 
@@ -273,5 +287,7 @@ def inverse_sqrt_decay(init_value: float, timescale: float) -> Schedule:
 def decay_by_shape(shape: str, init_value: float, decay_steps: int, final_value: float) -> Schedule:
     """The decay named ``shape`` (one of :data:`DECAY_SHAPES`)."""
     shape = _checks.choice("decay", shape, DECAY_SHAPES)
-    builder = {"linear": linear_decay, "cosine": cosine_decay, "1-sqrt": one_minus_sqrt_decay}[shape]
+    builder = {"linear": linear_decay, "cosine": cosine_decay, "1-sqrt": one_minus_sqrt_decay}[
+        shape
+    ]
     return builder(init_value, decay_steps, final_value)

@@ -7,8 +7,9 @@ and default, and the value at step ``s`` is ``peak_value * lr_lambda(s)`` with t
 ``num_training_steps`` the values also follow transformers' formulas (a half cosine, for example,
 rises again there), so a run ported from PyTorch sees the same numbers.
 
-Two things are added: ``warmup_type="exponential"`` (a geometric warmup from ``peak_value / 1000``
-in place of the linear one) and exact endpoints: the last warmup step reaches exactly
+Three things are added: ``warmup_type="exponential"`` (a geometric warmup from
+``peak_value / 1000`` in place of the linear one), ``warmup_one_step_ahead=True`` (the warmup
+evaluated at ``step + 1``, so that update 0 is not wasted at learning rate 0) and exact endpoints: the last warmup step reaches exactly
 ``peak_value`` and the value at ``num_training_steps`` is exactly the formula's value there.
 """
 
@@ -65,6 +66,7 @@ def _warmup_multiplier(num_warmup_steps: int, warmup_type: str) -> Fn:
 
 
 def _schedule(
+    one_step_ahead: bool,
     peak_value: float,
     num_warmup_steps: int,
     warmup_type: str,
@@ -73,17 +75,22 @@ def _schedule(
 ) -> Schedule:
     """``peak * multiplier``: warmup below ``num_warmup_steps``, ``after_warmup`` from there.
 
-    ``pinned`` maps steps to exact learning rates, computed in float64 from the formula: the
+    ``one_step_ahead`` evaluates the warmup at ``step + 1`` (update 0 then already moves the
+    weights, as with ``pytorch_warmup``). ``pinned`` maps steps to exact learning rates, computed in float64 from the formula: the
     warmup's end (exactly ``peak_value``) and ``num_training_steps``, where float32 division could
     otherwise land an ulp off.
     """
     warm = _warmup_multiplier(num_warmup_steps, warmup_type)
+    if not isinstance(one_step_ahead, bool):
+        raise ValueError(f"warmup_one_step_ahead must be True or False, got {one_step_ahead!r}.")
+    ahead = int(one_step_ahead)
     pinned = dict(pinned or {})
     pinned.setdefault(num_warmup_steps, peak_value)
 
     def fn(step: jax.Array) -> jax.Array:
         step = jnp.maximum(step, 0)
-        multiplier = jnp.where(step < num_warmup_steps, warm(step), after_warmup(step))
+        warming = warm(jnp.minimum(step, num_warmup_steps) + ahead)
+        multiplier = jnp.where(step < num_warmup_steps, warming, after_warmup(step))
         lr = peak_value * multiplier
         for pinned_step, value in pinned.items():
             lr = jnp.where(step == pinned_step, value, lr)
@@ -106,7 +113,9 @@ def _cosine(elapsed: jax.Array, length: int, num_cycles: float) -> jax.Array:
 
 
 def _cycles(num_cycles: Any) -> float:
-    return _checks.number("num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False)
+    return _checks.number(
+        "num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False
+    )
 
 
 @register
@@ -122,7 +131,10 @@ def constant_schedule(peak_value: float) -> Schedule:
 
 @register
 def constant_schedule_with_warmup(
-    peak_value: float, num_warmup_steps: int, warmup_type: str = "linear"
+    peak_value: float,
+    num_warmup_steps: int,
+    warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     """transformers' ``get_constant_schedule_with_warmup``: warmup, then ``peak_value``.
 
@@ -131,12 +143,22 @@ def constant_schedule_with_warmup(
     """
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps = _warmup_steps(num_warmup_steps)
-    return _schedule(peak_value, num_warmup_steps, warmup_type, lambda step: jnp.ones_like(_f(step)))
+    return _schedule(
+        warmup_one_step_ahead,
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        lambda step: jnp.ones_like(_f(step)),
+    )
 
 
 @register
 def linear_schedule_with_warmup(
-    peak_value: float, num_warmup_steps: int, num_training_steps: int, warmup_type: str = "linear"
+    peak_value: float,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_linear_schedule_with_warmup``: warmup, then linear down to 0.
 
@@ -151,7 +173,12 @@ def linear_schedule_with_warmup(
     denominator = max(1, num_training_steps - num_warmup_steps)
     after = lambda step: jnp.maximum(0.0, _f(num_training_steps - step) / denominator)  # noqa: E731
     return _schedule(
-        peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: 0.0}
+        warmup_one_step_ahead,
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        after,
+        {num_training_steps: 0.0},
     )
 
 
@@ -162,6 +189,7 @@ def cosine_schedule_with_warmup(
     num_training_steps: int,
     num_cycles: float = 0.5,
     warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_cosine_schedule_with_warmup``: warmup, then a cosine.
 
@@ -187,7 +215,14 @@ def cosine_schedule_with_warmup(
     end = peak_value * max(0.0, _cosine64(end_progress, num_cycles))
     if num_cycles == 0.5 and end_progress == 1.0:
         end = 0.0  # cos(pi) is -1; float64 leaves 6e-17 behind
-    return _schedule(peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: end})
+    return _schedule(
+        warmup_one_step_ahead,
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        after,
+        {num_training_steps: end},
+    )
 
 
 @register
@@ -197,6 +232,7 @@ def cosine_with_hard_restarts_schedule_with_warmup(
     num_training_steps: int,
     num_cycles: int = 1,
     warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_cosine_with_hard_restarts_schedule_with_warmup``.
 
@@ -229,7 +265,9 @@ def cosine_with_hard_restarts_schedule_with_warmup(
 
     # With T == W transformers' progress is 0 at step T (a restart at the peak), so pin T only after it.
     pinned = {num_training_steps: 0.0} if num_training_steps > num_warmup_steps else {}
-    return _schedule(peak_value, num_warmup_steps, warmup_type, after, pinned)
+    return _schedule(
+        warmup_one_step_ahead, peak_value, num_warmup_steps, warmup_type, after, pinned
+    )
 
 
 @register
@@ -240,6 +278,7 @@ def polynomial_decay_schedule_with_warmup(
     lr_end: float = 1e-7,
     power: float = 1.0,
     warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_polynomial_decay_schedule_with_warmup``.
 
@@ -260,12 +299,19 @@ def polynomial_decay_schedule_with_warmup(
 
     def after(step: jax.Array) -> jax.Array:
         # (T - s) / (T - W) rather than 1 - (s - W) / (T - W): no cancellation near the end.
-        remaining = _f(num_training_steps - jnp.minimum(step, num_training_steps)) / max(1, decay_steps)
+        remaining = _f(num_training_steps - jnp.minimum(step, num_training_steps)) / max(
+            1, decay_steps
+        )
         decayed = (peak_value - lr_end) * jnp.maximum(remaining, 0.0) ** power + lr_end
         return jnp.where(step > num_training_steps, lr_end, decayed) / peak_value
 
     return _schedule(
-        peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: lr_end}
+        warmup_one_step_ahead,
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        after,
+        {num_training_steps: lr_end},
     )
 
 
@@ -275,6 +321,7 @@ def inverse_sqrt_schedule(
     num_warmup_steps: int,
     timescale: int | None = None,
     warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_inverse_sqrt_schedule``: warmup, then ``1 / sqrt((s + shift) / timescale)``.
 
@@ -295,7 +342,7 @@ def inverse_sqrt_schedule(
         shifted = (_f(step - num_warmup_steps) + timescale) / timescale
         return 1.0 / jnp.sqrt(shifted)
 
-    return _schedule(peak_value, num_warmup_steps, warmup_type, after)
+    return _schedule(warmup_one_step_ahead, peak_value, num_warmup_steps, warmup_type, after)
 
 
 @register
@@ -307,6 +354,7 @@ def cosine_with_min_lr_schedule_with_warmup(
     min_lr: float | None = None,
     min_lr_rate: float | None = None,
     warmup_type: str = "linear",
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_cosine_with_min_lr_schedule_with_warmup``: a cosine down to a floor.
 
@@ -329,7 +377,9 @@ def cosine_with_min_lr_schedule_with_warmup(
     elif min_lr_rate is not None:
         min_lr_rate = _checks.number("min_lr_rate", min_lr_rate, minimum=0.0, maximum=1.0)
     else:
-        raise ValueError("one of min_lr (a learning rate) or min_lr_rate (a fraction of peak_value) is required.")
+        raise ValueError(
+            "one of min_lr (a learning rate) or min_lr_rate (a fraction of peak_value) is required."
+        )
     rate = min_lr_rate
 
     length = max(1, num_training_steps - num_warmup_steps)
@@ -339,9 +389,18 @@ def cosine_with_min_lr_schedule_with_warmup(
         return jnp.maximum(0.0, cosine * (1.0 - rate) + rate)
 
     end_progress = (num_training_steps - num_warmup_steps) / length
-    cosine_end = 0.0 if num_cycles == 0.5 and end_progress == 1.0 else _cosine64(end_progress, num_cycles)
+    cosine_end = (
+        0.0 if num_cycles == 0.5 and end_progress == 1.0 else _cosine64(end_progress, num_cycles)
+    )
     end = peak_value * max(0.0, cosine_end * (1.0 - rate) + rate)
-    return _schedule(peak_value, num_warmup_steps, warmup_type, after, {num_training_steps: end})
+    return _schedule(
+        warmup_one_step_ahead,
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        after,
+        {num_training_steps: end},
+    )
 
 
 def _wsd_warmup(kind: str, progress: jax.Array) -> jax.Array:
@@ -375,6 +434,7 @@ def wsd_schedule(
     decay_type: str = "cosine",
     min_lr_ratio: float = 0.0,
     num_cycles: float = 0.5,
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_wsd_schedule``: warmup, a stable phase at ``peak_value``, a decay.
 
@@ -396,7 +456,9 @@ def wsd_schedule(
     min_lr_ratio = _checks.number("min_lr_ratio", min_lr_ratio, minimum=0.0, maximum=1.0)
     num_cycles = _cycles(num_cycles)
     if num_training_steps is None and num_stable_steps is None:
-        raise ValueError("give num_training_steps or num_stable_steps: the stable phase needs a length.")
+        raise ValueError(
+            "give num_training_steps or num_stable_steps: the stable phase needs a length."
+        )
     if num_stable_steps is not None:
         if num_training_steps is not None:
             warnings.warn(
@@ -412,20 +474,30 @@ def wsd_schedule(
                 f"num_training_steps ({num_training_steps}) must be at least num_warmup_steps + "
                 f"num_decay_steps ({num_warmup_steps + num_decay_steps})."
             )
+    if not isinstance(warmup_one_step_ahead, bool):
+        raise ValueError(
+            f"warmup_one_step_ahead must be True or False, got {warmup_one_step_ahead!r}."
+        )
+    ahead = int(warmup_one_step_ahead)
     decay_start = num_warmup_steps + num_stable_steps
     decay_end = decay_start + num_decay_steps
     if decay_end > _checks.MAX_STEP:
-        raise ValueError(f"the schedule must end by step {_checks.MAX_STEP}, but it ends at {decay_end}.")
+        raise ValueError(
+            f"the schedule must end by step {_checks.MAX_STEP}, but it ends at {decay_end}."
+        )
     ratio = min_lr_ratio
 
     def fn(step: jax.Array) -> jax.Array:
         step = jnp.maximum(step, 0)
-        warm = _wsd_warmup(warmup_type, _f(step) / max(1, num_warmup_steps))
+        warm = _wsd_warmup(
+            warmup_type, _f(jnp.minimum(step, num_warmup_steps) + ahead) / max(1, num_warmup_steps)
+        )
         warm = jnp.maximum(0.0, warm * (1.0 - ratio) + ratio)
         cool = _wsd_decay(decay_type, step - decay_start, max(1, num_decay_steps), num_cycles)
         cool = jnp.maximum(0.0, cool * (1.0 - ratio) + ratio)
         multiplier = jnp.where(
-            step < num_warmup_steps, warm,
+            step < num_warmup_steps,
+            warm,
             jnp.where(step < decay_start, 1.0, jnp.where(step < decay_end, cool, ratio)),
         )
         lr = peak_value * multiplier
@@ -450,14 +522,19 @@ _BY_NAME: dict[str, Callable[..., Schedule]] = {
 }
 SCHEDULE_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 # Like transformers.get_scheduler, these are passed only to the schedules that take them.
-_OPTIONAL_ARGUMENTS = ("num_warmup_steps", "num_training_steps", "warmup_type")
+_OPTIONAL_ARGUMENTS = (
+    "num_warmup_steps",
+    "num_training_steps",
+    "warmup_type",
+    "warmup_one_step_ahead",
+)
 
 
 def schedule_by_name(name: str, peak_value: float, **kwargs: Any) -> Schedule:
     """transformers' ``get_scheduler``: the schedule called ``name`` (a ``SchedulerType`` value).
 
-    ``num_warmup_steps``, ``num_training_steps`` and ``warmup_type`` are dropped for schedules
-    that have no use for them (``"constant"`` takes none of them), as ``get_scheduler`` does; any
+    ``num_warmup_steps``, ``num_training_steps``, ``warmup_type`` and ``warmup_one_step_ahead``
+    are dropped for schedules that have no use for them (``"constant"`` takes none of them), as ``get_scheduler`` does; any
     other argument a schedule does not take is an error.
 
     >>> schedule_by_name("cosine", 1e-3, num_warmup_steps=10, num_training_steps=100).name
@@ -484,8 +561,11 @@ def schedule_by_name(name: str, peak_value: float, **kwargs: Any) -> Schedule:
             f"{', '.join(sorted(accepted)) or 'nothing but peak_value'}."
         )
     missing = [
-        key for key, parameter in parameters.items()
-        if key != "peak_value" and parameter.default is inspect.Parameter.empty and key not in kwargs
+        key
+        for key, parameter in parameters.items()
+        if key != "peak_value"
+        and parameter.default is inspect.Parameter.empty
+        and key not in kwargs
     ]
     if missing:
         raise ValueError(f"schedule {name!r} requires {', '.join(missing)}; please provide it.")

@@ -34,13 +34,23 @@ _FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _progress(step: jax.Array, steps: int) -> jax.Array:
-    """``step / steps`` in the float dtype, for 0 <= step."""
-    return step.astype(float_dtype()) / steps
+def _progress(step: jax.Array, steps: int, one_step_ahead: bool) -> jax.Array:
+    """``s / steps`` in the float dtype with ``s = step`` (or ``step + 1``) clipped to [0, steps]."""
+    if one_step_ahead:
+        step = jnp.clip(step, -1, steps - 1) + 1
+    return jnp.clip(step, 0, steps).astype(float_dtype()) / steps
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return value
 
 
 @register
-def linear_warmup(peak_value: float, warmup_steps: int, init_value: float = 0.0) -> Schedule:
+def linear_warmup(
+    peak_value: float, warmup_steps: int, init_value: float = 0.0, one_step_ahead: bool = False
+) -> Schedule:
     r"""Linear warmup from ``init_value`` to ``peak_value``, then constant at ``peak_value``.
 
     .. math:: lr(s) = init + (peak - init) \cdot \min(s, W) / W
@@ -52,29 +62,38 @@ def linear_warmup(peak_value: float, warmup_steps: int, init_value: float = 0.0)
       peak_value: the learning rate at the end of warmup; finite and > 0.
       warmup_steps: W, the number of warmup steps; an integer >= 1.
       init_value: the learning rate at step 0; in [0, peak_value].
+      one_step_ahead: evaluate the ramp at ``step + 1``, so that update 0 already moves the
+        weights (as ``pytorch_warmup`` does) and the peak is reached one step early. Off by
+        default, which keeps transformers' values.
 
     >>> s = linear_warmup(1.0, 4)
     >>> [float(s(i)) for i in range(6)]
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    >>> [float(linear_warmup(1.0, 4, one_step_ahead=True)(i)) for i in range(5)]
+    [0.25, 0.5, 0.75, 1.0, 1.0]
     >>> s.warmup_steps
     4
     """
     peak_value = _checks.positive("peak_value", peak_value)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
     init_value = _checks.number("init_value", init_value, minimum=0.0, maximum=peak_value)
+    ahead = _check_flag("one_step_ahead", one_step_ahead)
 
     def fn(step: jax.Array) -> jax.Array:
-        ramp = init_value + (peak_value - init_value) * _progress(jnp.maximum(step, 0), warmup_steps)
+        ramp = init_value + (peak_value - init_value) * _progress(step, warmup_steps, ahead)
         # Rounding may push the last ramp step a hair above the peak; the ramp never overshoots.
         ramp = jnp.minimum(ramp, peak_value)
-        return jnp.where(step >= warmup_steps, peak_value, ramp)
+        return jnp.where(step >= warmup_steps - int(ahead), peak_value, ramp)
 
-    return Schedule(fn, warmup_steps=warmup_steps)
+    return Schedule(fn, warmup_steps=warmup_steps - int(ahead))
 
 
 @register
 def exponential_warmup(
-    peak_value: float, warmup_steps: int, init_value: float | None = None
+    peak_value: float,
+    warmup_steps: int,
+    init_value: float | None = None,
+    one_step_ahead: bool = False,
 ) -> Schedule:
     r"""Geometric warmup: equal ratios per step from ``init_value`` up to ``peak_value``.
 
@@ -88,6 +107,7 @@ def exponential_warmup(
       warmup_steps: W, the number of warmup steps; an integer >= 1.
       init_value: the learning rate at step 0, in (0, peak_value); defaults to
         ``peak_value / 1000``.
+      one_step_ahead: evaluate the ramp at ``step + 1`` (see :func:`linear_warmup`).
 
     >>> s = exponential_warmup(1.0, 3, init_value=0.001)
     >>> [round(float(s(i)), 6) for i in range(5)]
@@ -98,7 +118,11 @@ def exponential_warmup(
     if init_value is None:
         init_value = peak_value * DEFAULT_EXPONENTIAL_START
     init_value = _checks.number(
-        "init_value", init_value, minimum=0.0, maximum=peak_value, min_inclusive=False,
+        "init_value",
+        init_value,
+        minimum=0.0,
+        maximum=peak_value,
+        min_inclusive=False,
         max_inclusive=False,
     )
     if init_value < _FLOAT32_TINY or peak_value / init_value > _FLOAT32_MAX:
@@ -108,13 +132,16 @@ def exponential_warmup(
             f"{_FLOAT32_MAX:.4g} (float32's range), got init_value={init_value!r}."
         )
     log_ratio = math.log(peak_value / init_value)
+    ahead = _check_flag("one_step_ahead", one_step_ahead)
 
     def fn(step: jax.Array) -> jax.Array:
-        ramp = init_value * jnp.exp(log_ratio * _progress(jnp.maximum(step, 0), warmup_steps))
+        ramp = init_value * jnp.exp(log_ratio * _progress(step, warmup_steps, ahead))
         ramp = jnp.minimum(ramp, peak_value)
-        return jnp.where(step >= warmup_steps, peak_value, ramp)
+        if not ahead:
+            ramp = jnp.where(step <= 0, init_value, ramp)
+        return jnp.where(step >= warmup_steps - int(ahead), peak_value, ramp)
 
-    return Schedule(fn, warmup_steps=warmup_steps)
+    return Schedule(fn, warmup_steps=warmup_steps - int(ahead))
 
 
 @register
@@ -123,6 +150,7 @@ def warmup(
     warmup_steps: int,
     strategy: str = "linear",
     init_value: float | None = None,
+    one_step_ahead: bool = False,
 ) -> Schedule:
     """A warmup to ``peak_value`` by name: ``strategy`` is ``"linear"`` or ``"exponential"``.
 
@@ -135,8 +163,9 @@ def warmup(
     """
     strategy = _checks.choice("strategy", strategy, STRATEGIES)
     if strategy == "linear":
-        return linear_warmup(peak_value, warmup_steps, 0.0 if init_value is None else init_value)
-    return exponential_warmup(peak_value, warmup_steps, init_value)
+        init = 0.0 if init_value is None else init_value
+        return linear_warmup(peak_value, warmup_steps, init, one_step_ahead)
+    return exponential_warmup(peak_value, warmup_steps, init_value, one_step_ahead)
 
 
 @register
@@ -146,6 +175,7 @@ def from_epochs(
     steps_per_epoch: int,
     strategy: str = "linear",
     init_value: float | None = None,
+    one_step_ahead: bool = False,
 ) -> Schedule:
     """:func:`warmup` with its length in epochs: ``warmup_epochs * steps_per_epoch`` steps.
 
@@ -165,7 +195,7 @@ def from_epochs(
             f"warmup_epochs * steps_per_epoch must round to a step count in [1, {_checks.MAX_STEP}], "
             f"got {warmup_epochs!r} * {steps_per_epoch} = {warmup_epochs * steps_per_epoch!r}."
         )
-    return warmup(peak_value, warmup_steps, strategy, init_value)
+    return warmup(peak_value, warmup_steps, strategy, init_value, one_step_ahead)
 
 
 def _base_fn(base: Any) -> Any:
@@ -184,7 +214,9 @@ def _period(name: str, value: float) -> int:
     """pytorch_warmup's ``int(c / (1 - b2))``, checked to fit a step counter."""
     tau = int(value)
     if not 1 <= tau <= _checks.MAX_STEP:
-        raise ValueError(f"b2 gives a warmup period {name} = {value!r}, outside [1, {_checks.MAX_STEP}].")
+        raise ValueError(
+            f"b2 gives a warmup period {name} = {value!r}, outside [1, {_checks.MAX_STEP}]."
+        )
     return tau
 
 
@@ -304,14 +336,19 @@ class _RAdamRectifier:
         x = (k + self.offset).astype(float_dtype()) * self.log_b2
         small = jnp.minimum(x, 1.0)
         x2 = small * small
-        series = small * (0.5 - small / 12.0 + x2 * small * (1.0 / 720.0 - x2 / 30240.0 + x2 * x2 / 1209600.0))
+        series = small * (
+            0.5 - small / 12.0 + x2 * small * (1.0 / 720.0 - x2 / 30240.0 + x2 * x2 / 1209600.0)
+        )
         direct = 1.0 - jnp.maximum(x, 1.0) / jnp.expm1(jnp.maximum(x, 1.0))
         h = jnp.where(x < 1.0, series, direct)
         rho = self.constant + (2.0 / self.log_b2) * h
         squared = (
-            jnp.maximum(rho - 4.0, 0.0) / (self.r_inf - 4.0)
-            * (rho - 2.0) / (self.r_inf - 2.0)
-            * self.r_inf / rho
+            jnp.maximum(rho - 4.0, 0.0)
+            / (self.r_inf - 4.0)
+            * (rho - 2.0)
+            / (self.r_inf - 2.0)
+            * self.r_inf
+            / rho
         )
         factor = jnp.minimum(jnp.sqrt(squared), 1.0)
         return jnp.where(k >= self.full_step, 1.0, factor)
@@ -360,4 +397,3 @@ __all__ = [
     "untuned_linear_warmup",
     "warmup",
 ]
-

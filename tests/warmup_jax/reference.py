@@ -85,10 +85,16 @@ def _get_constant_schedule_with_warmup_lr_lambda(current_step: int, *, num_warmu
     return 1.0
 
 
-def _get_linear_schedule_with_warmup_lr_lambda(current_step: int, *, num_warmup_steps: int, num_training_steps: int):
+def _get_linear_schedule_with_warmup_lr_lambda(
+    current_step: int, *, num_warmup_steps: int, num_training_steps: int
+):
     if current_step < num_warmup_steps:
         return float(current_step) / float(max(1, num_warmup_steps))
-    return max(0.0, float(num_training_steps - current_step) / float(max(1, num_training_steps - num_warmup_steps)))
+    return max(
+        0.0,
+        float(num_training_steps - current_step)
+        / float(max(1, num_training_steps - num_warmup_steps)),
+    )
 
 
 def _get_cosine_schedule_with_warmup_lr_lambda(
@@ -96,7 +102,9 @@ def _get_cosine_schedule_with_warmup_lr_lambda(
 ):
     if current_step < num_warmup_steps:
         return float(current_step) / float(max(1, num_warmup_steps))
-    progress = float(current_step - num_warmup_steps) / float(max(1, num_training_steps - num_warmup_steps))
+    progress = float(current_step - num_warmup_steps) / float(
+        max(1, num_training_steps - num_warmup_steps)
+    )
     return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress)))
 
 
@@ -105,7 +113,9 @@ def _get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda(
 ):
     if current_step < num_warmup_steps:
         return float(current_step) / float(max(1, num_warmup_steps))
-    progress = float(current_step - num_warmup_steps) / float(max(1, num_training_steps - num_warmup_steps))
+    progress = float(current_step - num_warmup_steps) / float(
+        max(1, num_training_steps - num_warmup_steps)
+    )
     if progress >= 1.0:
         return 0.0
     return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(num_cycles) * progress) % 1.0))))
@@ -132,7 +142,9 @@ def _get_polynomial_decay_schedule_with_warmup_lr_lambda(
         return decay / lr_init  # as LambdaLR multiplies by lr_init
 
 
-def _get_inverse_sqrt_schedule_lr_lambda(current_step: int, *, num_warmup_steps: int, timescale: int | None = None):
+def _get_inverse_sqrt_schedule_lr_lambda(
+    current_step: int, *, num_warmup_steps: int, timescale: int | None = None
+):
     if current_step < num_warmup_steps:
         return float(current_step) / float(max(1, num_warmup_steps))
     shift = timescale - num_warmup_steps
@@ -144,11 +156,18 @@ def _get_inverse_sqrt_schedule_lr_lambda(current_step: int, *, num_warmup_steps:
 # (it shadows the first one at module level; get_cosine_schedule_with_warmup bound the first one
 # via partial before the shadowing, so both behave as written). Renamed here only to keep both.
 def _get_cosine_schedule_with_warmup_lr_lambda_min_lr(
-    current_step: int, *, num_warmup_steps: int, num_training_steps: int, num_cycles: float, min_lr_rate: float = 0.0
+    current_step: int,
+    *,
+    num_warmup_steps: int,
+    num_training_steps: int,
+    num_cycles: float,
+    min_lr_rate: float = 0.0,
 ):
     if current_step < num_warmup_steps:
         return float(current_step) / float(max(1, num_warmup_steps))
-    progress = float(current_step - num_warmup_steps) / float(max(1, num_training_steps - num_warmup_steps))
+    progress = float(current_step - num_warmup_steps) / float(
+        max(1, num_training_steps - num_warmup_steps)
+    )
     factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
     factor = factor * (1 - min_lr_rate) + min_lr_rate
     return max(0, factor)
@@ -172,8 +191,12 @@ def _get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda(
             return (current_step + 1.0) / max(1.0, num_warmup_steps)
         else:
             warmup_lr_rate = float(warmup_lr_rate)
-            return warmup_lr_rate + (1.0 - warmup_lr_rate) * (current_step) / (max(1, num_warmup_steps - 1))
-    progress = (current_step - num_warmup_steps + 1.0) / (max(1.0, num_training_steps - num_warmup_steps))
+            return warmup_lr_rate + (1.0 - warmup_lr_rate) * (current_step) / (
+                max(1, num_warmup_steps - 1)
+            )
+    progress = (current_step - num_warmup_steps + 1.0) / (
+        max(1.0, num_training_steps - num_warmup_steps)
+    )
     factor = 0.5 * (1.0 + math.cos(math.pi * num_cycles * 2.0 * progress))
     factor = factor * (1 - min_lr_rate) + min_lr_rate
     return max(0, factor)
@@ -205,7 +228,9 @@ def _get_wsd_scheduler_lambda(
         return 1.0
 
     if current_step < num_warmup_steps + num_stable_steps + num_decay_steps:
-        progress = float(current_step - num_warmup_steps - num_stable_steps) / float(max(1, num_decay_steps))
+        progress = float(current_step - num_warmup_steps - num_stable_steps) / float(
+            max(1, num_decay_steps)
+        )
         if decay_type == "linear":
             factor = 1.0 - progress
         elif decay_type == "cosine":
@@ -276,11 +301,15 @@ def get_polynomial_decay_schedule_with_warmup(
     )
 
 
-def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = None) -> Callable[[int], float]:
+def get_inverse_sqrt_schedule(
+    num_warmup_steps: int, timescale: int | None = None
+) -> Callable[[int], float]:
     # Note (upstream): adapted from google-research/big_vision utils.py#L930.
     if timescale is None:
         timescale = num_warmup_steps or 10_000
-    return partial(_get_inverse_sqrt_schedule_lr_lambda, num_warmup_steps=num_warmup_steps, timescale=timescale)
+    return partial(
+        _get_inverse_sqrt_schedule_lr_lambda, num_warmup_steps=num_warmup_steps, timescale=timescale
+    )
 
 
 def get_cosine_with_min_lr_schedule_with_warmup(
@@ -296,7 +325,9 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     elif min_lr is not None:
         min_lr_rate = min_lr / peak_value
     elif min_lr_rate is None:
-        raise ValueError("One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`")
+        raise ValueError(
+            "One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`"
+        )
     return partial(
         _get_cosine_schedule_with_warmup_lr_lambda_min_lr,
         num_warmup_steps=num_warmup_steps,
@@ -321,7 +352,9 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     elif min_lr is not None:
         min_lr_rate = min_lr / peak_value
     elif min_lr_rate is None:
-        raise ValueError("One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`")
+        raise ValueError(
+            "One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`"
+        )
     return partial(
         _get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda,
         num_warmup_steps=num_warmup_steps,
@@ -346,13 +379,19 @@ def get_wsd_schedule(
         raise ValueError("Either num_training_steps or num_stable_steps must be specified.")
 
     if num_training_steps is not None and num_stable_steps is not None:
-        warnings.warn("Both num_training_steps and num_stable_steps are specified. num_stable_steps will be used.")
+        warnings.warn(
+            "Both num_training_steps and num_stable_steps are specified. num_stable_steps will be used."
+        )
 
     if warmup_type not in ["linear", "cosine", "1-sqrt"]:
-        raise ValueError(f"Unknown warmup type: {warmup_type}, expected 'linear', 'cosine' or '1-sqrt'")
+        raise ValueError(
+            f"Unknown warmup type: {warmup_type}, expected 'linear', 'cosine' or '1-sqrt'"
+        )
 
     if decay_type not in ["linear", "cosine", "1-sqrt"]:
-        raise ValueError(f"Unknown decay type: {decay_type}, expected 'linear', 'cosine' or '1-sqrt'")
+        raise ValueError(
+            f"Unknown decay type: {decay_type}, expected 'linear', 'cosine' or '1-sqrt'"
+        )
 
     if num_stable_steps is None:
         num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
@@ -449,6 +488,7 @@ def get_scheduler(
 # Tony-Y/pytorch_warmup
 # ---------------------------------------------------------------------------------------------
 
+
 # pytorch_warmup/base.py : LinearWarmup.warmup_factor
 def linear_warmup_factor(step, warmup_period):
     return min(1.0, (step + 1) / warmup_period)
@@ -508,7 +548,9 @@ def untuned_linear_factor(beta2: float) -> Callable[[int], float]:
 
 def untuned_exponential_factor(beta2: float) -> Callable[[int], float]:
     """UntunedExponentialWarmup: ExponentialWarmup with warmup_period = int(1 / (1 - beta2))."""
-    return partial(exponential_warmup_factor, warmup_period=untuned_exponential_warmup_period(beta2))
+    return partial(
+        exponential_warmup_factor, warmup_period=untuned_exponential_warmup_period(beta2)
+    )
 
 
 def radam_factor(beta2: float) -> Callable[[int], float]:

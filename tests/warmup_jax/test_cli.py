@@ -18,18 +18,39 @@ def run(capsys, *argv):
 
 
 def test_table_for_a_transformers_name(capsys):
-    status, out = run(capsys, "table", "cosine", "5e-5", "num_warmup_steps=100", "num_training_steps=1000",
-                      "--steps", "0", "50", "100", "550", "1000")
+    status, out = run(
+        capsys,
+        "table",
+        "cosine",
+        "5e-5",
+        "num_warmup_steps=100",
+        "num_training_steps=1000",
+        "--steps",
+        "0",
+        "50",
+        "100",
+        "550",
+        "1000",
+    )
     assert status == 0
     rows = [line.split() for line in out.splitlines()[2:]]
     assert [int(r[0]) for r in rows] == [0, 50, 100, 550, 1000]
-    np.testing.assert_allclose([float(r[1]) for r in rows], [0, 2.5e-5, 5e-5, 2.5e-5, 0], atol=1e-12, rtol=1e-6)
+    np.testing.assert_allclose(
+        [float(r[1]) for r in rows], [0, 2.5e-5, 5e-5, 2.5e-5, 0], atol=1e-12, rtol=1e-6
+    )
     assert out.startswith("# cosine_schedule_with_warmup(peak_value=5e-05, num_warmup_steps=100")
 
 
 def test_table_default_steps_reach_the_end_of_training(capsys):
-    _, out = run(capsys, "table", "--json", "linear_schedule_with_warmup", "peak_value=1.0",
-                 "num_warmup_steps=5", "num_training_steps=100")
+    _, out = run(
+        capsys,
+        "table",
+        "--json",
+        "linear_schedule_with_warmup",
+        "peak_value=1.0",
+        "num_warmup_steps=5",
+        "num_training_steps=100",
+    )
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["step"] for r in rows] == [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
     assert rows[1]["lr"] == 1.0 and rows[-1]["lr"] == 0.0
@@ -52,8 +73,18 @@ def _png_size(path):
 
 def test_plot_writes_a_png_with_the_curve(tmp_path, capsys):
     out = tmp_path / "plots" / "lr.png"
-    status, text = run(capsys, "plot", "exponential_warmup", "peak_value=1e-3", "warmup_steps=50",
-                       "--until", "100", "--out", str(out), "--log")
+    status, text = run(
+        capsys,
+        "plot",
+        "exponential_warmup",
+        "peak_value=1e-3",
+        "warmup_steps=50",
+        "--until",
+        "100",
+        "--out",
+        str(out),
+        "--log",
+    )
     assert status == 0 and "steps 0 to 100" in text
     assert _png_size(out) == (960, 540)
     import matplotlib.image
@@ -67,11 +98,20 @@ def test_plot_writes_a_png_with_the_curve(tmp_path, capsys):
     "argv, message",
     [
         (["table", "nope"], "unknown schedule 'nope'"),
-        (["table", "linear_warmup", "peak_value=1", "warmup_steps=0"], "warmup_steps must be an integer in [1,"),
-        (["table", "cosine", "num_warmup_steps=1", "num_training_steps=9"], "'cosine' needs the peak learning rate"),
+        (
+            ["table", "linear_warmup", "peak_value=1", "warmup_steps=0"],
+            "warmup_steps must be an integer in [1,",
+        ),
+        (
+            ["table", "cosine", "num_warmup_steps=1", "num_training_steps=9"],
+            "'cosine' needs the peak learning rate",
+        ),
         (["table", "linear_warmup", "warmup_steps=3", "1.0"], "must come before key=value"),
         (["table", "--config", "/nonexistent.json"], "cannot read --config /nonexistent.json"),
-        (["table", "linear_warmup", "peak_value=1", "warmup_steps=2", "--steps", "-1"], "--steps must all be >= 0"),
+        (
+            ["table", "linear_warmup", "peak_value=1", "warmup_steps=2", "--steps", "-1"],
+            "--steps must all be >= 0",
+        ),
         (["plot"], "name a schedule"),
     ],
 )
@@ -92,6 +132,8 @@ def test_list_names_every_schedule(capsys):
 def test_runs_as_a_module():
     result = subprocess.run(
         [sys.executable, "-m", "warmup_jax", "table", "linear_warmup", "1.0", "4", "--steps", "2"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.splitlines()[-1].split() == ["2", "0.5"]

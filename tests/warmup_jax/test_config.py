@@ -13,7 +13,9 @@ EXAMPLES = {
     "exponential_warmup": dict(peak_value=1e-3, warmup_steps=10),
     "warmup": dict(peak_value=1e-3, warmup_steps=10, strategy="exponential"),
     "from_epochs": dict(peak_value=1e-3, warmup_epochs=1.5, steps_per_epoch=20),
-    "with_warmup": dict(schedule=wj.cosine_decay(1e-3, 100), warmup_steps=10, strategy="exponential"),
+    "with_warmup": dict(
+        schedule=wj.cosine_decay(1e-3, 100), warmup_steps=10, strategy="exponential"
+    ),
     "untuned_linear_warmup": dict(base=wj.linear_decay(1e-3, 300), b2=0.99),
     "untuned_exponential_warmup": dict(base=1e-3, b2=0.95),
     "radam_warmup": dict(base=1e-3, b2=0.99),
@@ -26,20 +28,53 @@ EXAMPLES = {
     "step_decay": dict(init_value=1e-3, step_size=30),
     "piecewise_constant": dict(boundaries=(20, 60), values=(1e-3, 5e-4, 1e-4)),
     "inverse_sqrt_decay": dict(init_value=1e-3, timescale=50),
-    "join": dict(schedules=[wj.linear_warmup(1e-3, 10), wj.cosine_decay(1e-3, 90)], boundaries=[10]),
+    "join": dict(
+        schedules=[wj.linear_warmup(1e-3, 10), wj.cosine_decay(1e-3, 90)], boundaries=[10]
+    ),
     "multiply": dict(factors=[3e-4, wj.linear_warmup(1.0, 10), wj.inverse_sqrt_decay(1.0, 10)]),
-    "warmup_stable_decay": dict(peak_value=1e-3, warmup_steps=10, stable_steps=50, decay_steps=40, decay="1-sqrt"),
-    "cyclic_schedule": dict(peak_value=1e-3, first_cycle_steps=30, cycle_mul=1.5, cycle_decay=0.8, warmup_steps=5, warmup="exponential"),
-    "rewarmup": dict(schedule=wj.linear_schedule_with_warmup(1e-3, 10, 100), at_step=100, peak_value=5e-4, warmup_steps=10, decay=wj.cosine_decay(5e-4, 100)),
+    "warmup_stable_decay": dict(
+        peak_value=1e-3, warmup_steps=10, stable_steps=50, decay_steps=40, decay="1-sqrt"
+    ),
+    "cyclic_schedule": dict(
+        peak_value=1e-3,
+        first_cycle_steps=30,
+        cycle_mul=1.5,
+        cycle_decay=0.8,
+        warmup_steps=5,
+        warmup="exponential",
+    ),
+    "rewarmup": dict(
+        schedule=wj.linear_schedule_with_warmup(1e-3, 10, 100),
+        at_step=100,
+        peak_value=5e-4,
+        warmup_steps=10,
+        decay=wj.cosine_decay(5e-4, 100),
+    ),
     "constant_schedule": dict(peak_value=1e-3),
     "constant_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10),
-    "linear_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100),
-    "cosine_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, warmup_type="exponential"),
-    "cosine_with_hard_restarts_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, num_cycles=3),
-    "polynomial_decay_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, power=2.0),
+    "linear_schedule_with_warmup": dict(
+        peak_value=1e-3, num_warmup_steps=10, num_training_steps=100
+    ),
+    "cosine_schedule_with_warmup": dict(
+        peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, warmup_type="exponential"
+    ),
+    "cosine_with_hard_restarts_schedule_with_warmup": dict(
+        peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, num_cycles=3
+    ),
+    "polynomial_decay_schedule_with_warmup": dict(
+        peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, power=2.0
+    ),
     "inverse_sqrt_schedule": dict(peak_value=1e-3, num_warmup_steps=10),
-    "cosine_with_min_lr_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, min_lr=1e-5),
-    "wsd_schedule": dict(peak_value=1e-3, num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, decay_type="1-sqrt"),
+    "cosine_with_min_lr_schedule_with_warmup": dict(
+        peak_value=1e-3, num_warmup_steps=10, num_training_steps=100, min_lr=1e-5
+    ),
+    "wsd_schedule": dict(
+        peak_value=1e-3,
+        num_warmup_steps=10,
+        num_decay_steps=20,
+        num_training_steps=100,
+        decay_type="1-sqrt",
+    ),
 }
 
 
@@ -70,6 +105,7 @@ def test_config_names_the_constructor_and_its_arguments():
             "num_training_steps": 1000,
             "num_cycles": 0.5,
             "warmup_type": "linear",
+            "warmup_one_step_ahead": False,
         },
     }
     # with_warmup's own argument is called "schedule": arguments live apart from the name.
@@ -84,6 +120,7 @@ def test_config_names_the_constructor_and_its_arguments():
             "warmup_steps": 5,
             "strategy": "linear",
             "init_value": None,
+            "one_step_ahead": False,
         },
     }
 
@@ -100,12 +137,29 @@ def test_different_settings_are_not_equal():
         ({"arguments": {"peak_value": 1.0}}, "must be a dict {'schedule': NAME"),
         ({"schedule": "linear_warmup", "peak_value": 1.0}, "must be a dict {'schedule': NAME"),
         ({"schedule": "no_such_schedule"}, "unknown schedule 'no_such_schedule'"),
-        ({"schedule": "linear_warmup", "arguments": {"peak_value": 1.0}}, "does not fit its arguments"),
-        ({"schedule": "linear_warmup", "arguments": {"peak_value": 1.0, "warmup_steps": 5, "bogus": 1}}, "does not fit its arguments"),
-        ({"schedule": "linear_warmup", "arguments": {"peak_value": -1.0, "warmup_steps": 5}}, "peak_value must be"),
+        (
+            {"schedule": "linear_warmup", "arguments": {"peak_value": 1.0}},
+            "does not fit its arguments",
+        ),
+        (
+            {
+                "schedule": "linear_warmup",
+                "arguments": {"peak_value": 1.0, "warmup_steps": 5, "bogus": 1},
+            },
+            "does not fit its arguments",
+        ),
+        (
+            {"schedule": "linear_warmup", "arguments": {"peak_value": -1.0, "warmup_steps": 5}},
+            "peak_value must be",
+        ),
         ([1, 2], "must be a dict"),
     ],
 )
 def test_bad_configs_are_refused_with_a_message(config, message):
     with pytest.raises(ValueError, match=message):
         wj.from_config(config)
+
+
+def test_configs_written_before_an_argument_existed_still_load():
+    old = {"schedule": "linear_warmup", "arguments": {"peak_value": 1.0, "warmup_steps": 4}}
+    assert wj.from_config(old) == wj.linear_warmup(1.0, 4)

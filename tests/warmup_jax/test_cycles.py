@@ -9,8 +9,19 @@ import warmup_jax as wj
 from tests.warmup_jax.conftest import values
 
 
-def timm_cosine(t, *, t_initial, lr_max, lr_min=0.0, cycle_mul=1.0, cycle_decay=1.0, cycle_limit=1,
-                warmup_t=0, warmup_lr_init=0.0, warmup_prefix=True):
+def timm_cosine(
+    t,
+    *,
+    t_initial,
+    lr_max,
+    lr_min=0.0,
+    cycle_mul=1.0,
+    cycle_decay=1.0,
+    cycle_limit=1,
+    warmup_t=0,
+    warmup_lr_init=0.0,
+    warmup_prefix=True,
+):
     """timm.scheduler.CosineLRScheduler._get_lr (k_decay=1) for one parameter group, in float64."""
     if t < warmup_t:
         return warmup_lr_init + t * (lr_max - warmup_lr_init) / warmup_t
@@ -35,16 +46,28 @@ def timm_cosine(t, *, t_initial, lr_max, lr_min=0.0, cycle_mul=1.0, cycle_decay=
     [
         dict(t_initial=100, cycle_mul=1.0, cycle_decay=0.5, cycle_limit=4),
         dict(t_initial=50, cycle_mul=2.0, cycle_decay=0.7, cycle_limit=4, lr_min=1e-5),
-        dict(t_initial=30, cycle_mul=1.5, cycle_decay=0.9, cycle_limit=5, warmup_t=10, warmup_lr_init=1e-5),
+        dict(
+            t_initial=30,
+            cycle_mul=1.5,
+            cycle_decay=0.9,
+            cycle_limit=5,
+            warmup_t=10,
+            warmup_lr_init=1e-5,
+        ),
         dict(t_initial=64, cycle_mul=1.0, cycle_decay=1.0, cycle_limit=3, warmup_t=16),
     ],
 )
 def test_matches_timm_cosine_scheduler(settings):
     peak = 1e-3
     schedule = wj.cyclic_schedule(
-        peak, settings["t_initial"], cycle_mul=settings["cycle_mul"], cycle_decay=settings["cycle_decay"],
-        cycle_limit=settings["cycle_limit"], warmup_steps=settings.get("warmup_t", 0),
-        warmup_every_cycle=False, final_value=settings.get("lr_min", 0.0),
+        peak,
+        settings["t_initial"],
+        cycle_mul=settings["cycle_mul"],
+        cycle_decay=settings["cycle_decay"],
+        cycle_limit=settings["cycle_limit"],
+        warmup_steps=settings.get("warmup_t", 0),
+        warmup_every_cycle=False,
+        final_value=settings.get("lr_min", 0.0),
         init_value=settings.get("warmup_lr_init", 0.0),
     )
     steps = np.arange(0, 1000)
@@ -63,8 +86,16 @@ def test_restarts_are_exact_at_cycle_boundaries():
 
 @pytest.mark.parametrize("strategy", ["linear", "exponential"])
 def test_every_cycle_warms_up_to_its_own_decayed_peak(strategy):
-    schedule = wj.cyclic_schedule(1.0, 20, cycle_decay=0.5, warmup_steps=5, warmup=strategy, cycle_limit=3,
-                                  decay="linear", final_value=0.0)
+    schedule = wj.cyclic_schedule(
+        1.0,
+        20,
+        cycle_decay=0.5,
+        warmup_steps=5,
+        warmup=strategy,
+        cycle_limit=3,
+        decay="linear",
+        final_value=0.0,
+    )
     got = values(schedule, np.arange(0, 62))
     start = 0.0 if strategy == "linear" else 1e-3
     for cycle in range(3):
@@ -72,8 +103,10 @@ def test_every_cycle_warms_up_to_its_own_decayed_peak(strategy):
         first = 20 * cycle
         assert got[first] == np.float32(start * peak)
         assert got[first + 5] == np.float32(peak)  # the warmup ends exactly on this cycle's peak
-        assert np.all(np.diff(got[first:first + 6]) > 0)
-        np.testing.assert_allclose(got[first + 5:first + 20], peak * (1 - np.arange(15) / 15), rtol=1e-6)
+        assert np.all(np.diff(got[first : first + 6]) > 0)
+        np.testing.assert_allclose(
+            got[first + 5 : first + 20], peak * (1 - np.arange(15) / 15), rtol=1e-6
+        )
     assert got[60] == 0.0 and got[61] == 0.0
     assert schedule.warmup_steps == 5
 
@@ -86,9 +119,13 @@ def test_polynomial_cycles_and_unlimited_cycles_stay_finite():
 
 
 def test_cycle_errors():
-    with pytest.raises(ValueError, match=r"warmup_steps \(10\) must be shorter than first_cycle_steps \(10\)"):
+    with pytest.raises(
+        ValueError, match=r"warmup_steps \(10\) must be shorter than first_cycle_steps \(10\)"
+    ):
         wj.cyclic_schedule(1.0, 10, warmup_steps=10)
-    with pytest.raises(ValueError, match=r"cycle_mul must be a finite number in \[1, 1000\], got 0.5"):
+    with pytest.raises(
+        ValueError, match=r"cycle_mul must be a finite number in \[1, 1000\], got 0.5"
+    ):
         wj.cyclic_schedule(1.0, 10, cycle_mul=0.5)
     with pytest.raises(ValueError, match=r"more than 10000 cycles before step"):
         wj.cyclic_schedule(1.0, 1, cycle_mul=1.0001)
@@ -99,7 +136,9 @@ def test_cycle_errors():
 class TestRewarmup:
     def test_continues_a_finished_run_from_its_last_learning_rate(self):
         old = wj.cosine_schedule_with_warmup(1e-3, 100, 1000)
-        new = wj.rewarmup(old, 1000, peak_value=5e-4, warmup_steps=50, decay=wj.cosine_decay(5e-4, 450))
+        new = wj.rewarmup(
+            old, 1000, peak_value=5e-4, warmup_steps=50, decay=wj.cosine_decay(5e-4, 450)
+        )
         steps = np.arange(0, 1600)
         got, before = values(new, steps), values(old, steps)
         np.testing.assert_array_equal(got[:1000], before[:1000])  # the past is unchanged
@@ -122,5 +161,7 @@ class TestRewarmup:
         assert wj.from_config(new.to_config()) == new
         with pytest.raises(ValueError, match=r"is above the new peak_value"):
             wj.rewarmup(old, 50, peak_value=1e-4, warmup_steps=10)
-        with pytest.raises(ValueError, match=r"exponential rewarmup needs a learning rate > 0 at step 100"):
+        with pytest.raises(
+            ValueError, match=r"exponential rewarmup needs a learning rate > 0 at step 100"
+        ):
             wj.rewarmup(old, 100, 1e-3, 10, strategy="exponential")

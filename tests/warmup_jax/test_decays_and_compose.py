@@ -27,17 +27,21 @@ def test_cosine_decay_cycles():
 def test_linear_and_polynomial_decay_match_optax():
     np.testing.assert_allclose(
         values(wj.linear_decay(2.0, 500, final_value=0.5), STEPS),
-        values(optax.linear_schedule(2.0, 0.5, 500), STEPS), rtol=1e-6,
+        values(optax.linear_schedule(2.0, 0.5, 500), STEPS),
+        rtol=1e-6,
     )
     np.testing.assert_allclose(
         values(wj.polynomial_decay(2.0, 500, final_value=0.5, power=2.0), STEPS),
-        values(optax.polynomial_schedule(2.0, 0.5, 2.0, 500), STEPS), rtol=1e-6,
+        values(optax.polynomial_schedule(2.0, 0.5, 2.0, 500), STEPS),
+        rtol=1e-6,
     )
 
 
 def test_exponential_decay_matches_optax():
     for staircase in (False, True):
-        ours = wj.exponential_decay(1.0, 0.5, transition_steps=100, staircase=staircase, final_value=0.01)
+        ours = wj.exponential_decay(
+            1.0, 0.5, transition_steps=100, staircase=staircase, final_value=0.01
+        )
         theirs = optax.exponential_decay(1.0, 100, 0.5, staircase=staircase, end_value=0.01)
         np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=2e-6)
 
@@ -47,7 +51,9 @@ def test_piecewise_and_step_decay():
     theirs = optax.piecewise_constant_schedule(1.0, {100: 0.5, 300: 0.1})
     np.testing.assert_allclose(values(pieces, STEPS), values(theirs, STEPS), rtol=1e-6)
     steps = wj.step_decay(1.0, 250, gamma=0.1)
-    np.testing.assert_allclose(values(steps, [0, 249, 250, 499, 500, 1000]), [1, 1, 0.1, 0.1, 0.01, 1e-4], rtol=1e-6)
+    np.testing.assert_allclose(
+        values(steps, [0, 249, 250, 499, 500, 1000]), [1, 1, 0.1, 0.1, 0.01, 1e-4], rtol=1e-6
+    )
 
 
 def test_inverse_sqrt_decay():
@@ -57,7 +63,9 @@ def test_inverse_sqrt_decay():
 
 def test_one_minus_sqrt_decay_ends_exactly():
     schedule = wj.one_minus_sqrt_decay(1.0, 100, final_value=0.1)
-    np.testing.assert_allclose(values(schedule, [0, 25, 100, 101]), [1.0, 0.55, 0.1, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(
+        values(schedule, [0, 25, 100, 101]), [1.0, 0.55, 0.1, 0.1], rtol=1e-6
+    )
     assert values(schedule, [100])[0] == np.float32(0.1)
 
 
@@ -94,7 +102,9 @@ def test_with_warmup_refuses_a_schedule_that_starts_at_zero():
 
 def test_join_and_multiply():
     joined = wj.join([wj.constant(1.0), wj.linear_decay(1.0, 10), wj.constant(0.1)], [5, 15])
-    np.testing.assert_allclose(values(joined, [0, 4, 5, 10, 14, 15, 99]), [1, 1, 1, 0.5, 0.1, 0.1, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(
+        values(joined, [0, 4, 5, 10, 14, 15, 99]), [1, 1, 1, 0.5, 0.1, 0.1, 0.1], rtol=1e-6
+    )
     product = wj.multiply([2.0, wj.linear_warmup(1.0, 10), wj.step_decay(1.0, 20, 0.5)])
     np.testing.assert_allclose(values(product, [0, 5, 10, 20]), [0.0, 1.0, 2.0, 1.0], rtol=1e-6)
     assert product.warmup_steps == 10
@@ -108,7 +118,9 @@ def test_warmup_stable_decay(decay):
     assert got[5] == np.float32(0.1) and got[6] == np.float32(0.1)
     assert schedule.warmup_steps == 10
     without_phases = wj.warmup_stable_decay(1.0, 0, 0, 4, decay="linear")
-    np.testing.assert_allclose(values(without_phases, range(6)), [1, 0.75, 0.5, 0.25, 0, 0], rtol=1e-6)
+    np.testing.assert_allclose(
+        values(without_phases, range(6)), [1, 0.75, 0.5, 0.25, 0, 0], rtol=1e-6
+    )
 
 
 def test_half_cosine_keeps_its_relative_precision_near_zero():

@@ -23,8 +23,32 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 
 anything_numeric = st.one_of(
     st.integers(min_value=-5, max_value=2**33),
-    st.sampled_from([0, 1, 2, 10, 1000, LAST, 0.0, -0.0, 0.5, 1.5, 10.0, -1.0, 1e-30, 1e38, 1e39,
-                     math.nan, math.inf, -math.inf, True, None, "3", [1]]),
+    st.sampled_from(
+        [
+            0,
+            1,
+            2,
+            10,
+            1000,
+            LAST,
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            10.0,
+            -1.0,
+            1e-30,
+            1e38,
+            1e39,
+            math.nan,
+            math.inf,
+            -math.inf,
+            True,
+            None,
+            "3",
+            [1],
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=1e-8, max_value=10.0),
 )
@@ -38,17 +62,22 @@ SPECIAL = {
     "warmup": choice_or_junk("linear", "exponential"),
     "decay": choice_or_junk("linear", "cosine", "1-sqrt"),
     "staircase": st.sampled_from([True, False, 1, "no"]),
-    "schedule": st.builds(lambda v, n: wj.cosine_decay(v, n), st.floats(1e-6, 1.0), st.integers(1, 10**6)),
+    "schedule": st.builds(
+        lambda v, n: wj.cosine_decay(v, n), st.floats(1e-6, 1.0), st.integers(1, 10**6)
+    ),
     "boundaries": st.lists(anything_numeric, max_size=3),
     "values": st.lists(anything_numeric, min_size=1, max_size=4),
 }
 # Constructors whose arguments need a fixed shape to be meaningful.
 SHAPED = {
     "join": lambda draw: dict(
-        schedules=[wj.linear_warmup(1e-3, 10), wj.constant(1e-3)], boundaries=[draw(anything_numeric)]
+        schedules=[wj.linear_warmup(1e-3, 10), wj.constant(1e-3)],
+        boundaries=[draw(anything_numeric)],
     ),
     "multiply": lambda draw: dict(factors=[draw(anything_numeric), wj.linear_warmup(1.0, 100)]),
-    "untuned_linear_warmup": lambda draw: dict(base=draw(anything_numeric), b2=draw(anything_numeric)),
+    "untuned_linear_warmup": lambda draw: dict(
+        base=draw(anything_numeric), b2=draw(anything_numeric)
+    ),
 }
 WARMUPS = {"linear_warmup", "exponential_warmup", "warmup", "from_epochs"}
 
@@ -67,7 +96,9 @@ def _steps(schedule) -> np.ndarray:
 def _check_values(schedule):
     steps = _steps(schedule)
     got = np.asarray(schedule(jnp.asarray(steps)))
-    assert np.all(np.isfinite(got)), f"{schedule!r}: non-finite value at steps {steps[~np.isfinite(got)]}"
+    assert np.all(np.isfinite(got)), (
+        f"{schedule!r}: non-finite value at steps {steps[~np.isfinite(got)]}"
+    )
     assert np.all(got >= 0), f"{schedule!r}: negative value at steps {steps[got < 0]}"
 
 
@@ -118,9 +149,14 @@ def test_random_warmups_are_monotone_and_exact(peak, warmup_steps, strategy, dat
     if strategy == "exponential" and init is not None:
         assume(peak * 1e-12 < init < peak)
     schedule = wj.warmup(peak, warmup_steps, strategy, init)
-    steps = np.unique(np.concatenate([
-        np.linspace(0, warmup_steps, 64).astype(np.int64), [warmup_steps - 1, warmup_steps, LAST]
-    ])).astype(np.int32)
+    steps = np.unique(
+        np.concatenate(
+            [
+                np.linspace(0, warmup_steps, 64).astype(np.int64),
+                [warmup_steps - 1, warmup_steps, LAST],
+            ]
+        )
+    ).astype(np.int32)
     got = np.asarray(schedule(jnp.asarray(steps)))
     assert np.all(np.diff(got) >= 0)
     assert got[-1] == got[-2] == np.float32(peak)
@@ -129,17 +165,25 @@ def test_random_warmups_are_monotone_and_exact(peak, warmup_steps, strategy, dat
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=st.sampled_from(["linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr"]),
+    name=st.sampled_from(
+        ["linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr"]
+    ),
     peak=st.floats(1e-6, 1.0),
     warmup_steps=st.integers(0, 10**5),
     decay_steps=st.integers(0, 10**7),
 )
 def test_random_hf_schedules_peak_exactly_and_stay_in_range(name, peak, warmup_steps, decay_steps):
-    extra = {"cosine_with_min_lr": {"min_lr_rate": 0.1}, "polynomial": {"lr_end": 0.0}}.get(name, {})
+    extra = {"cosine_with_min_lr": {"min_lr_rate": 0.1}, "polynomial": {"lr_end": 0.0}}.get(
+        name, {}
+    )
     total = warmup_steps + decay_steps
     assume(total >= 1)
-    schedule = wj.schedule_by_name(name, peak, num_warmup_steps=warmup_steps, num_training_steps=total, **extra)
-    steps = np.unique(np.asarray([0, max(warmup_steps - 1, 0), warmup_steps, total // 2, total, LAST]))
+    schedule = wj.schedule_by_name(
+        name, peak, num_warmup_steps=warmup_steps, num_training_steps=total, **extra
+    )
+    steps = np.unique(
+        np.asarray([0, max(warmup_steps - 1, 0), warmup_steps, total // 2, total, LAST])
+    )
     got = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.int32)))
     assert np.all(np.isfinite(got)) and np.all(got >= 0) and np.all(got <= np.float32(peak))
     if decay_steps > 0 or name in ("cosine", "cosine_with_restarts", "cosine_with_min_lr"):

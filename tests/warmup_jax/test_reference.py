@@ -37,7 +37,9 @@ def _load_reference():
     name = "_warmup_jax_test_reference"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).with_name("reference.py"))
+    spec = importlib.util.spec_from_file_location(
+        name, pathlib.Path(__file__).with_name("reference.py")
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -91,7 +93,9 @@ def ref_values(peak_value: float, factor, steps) -> np.ndarray:
     return np.asarray(ref.values(peak_value, factor, steps), dtype=np.float64)
 
 
-def assert_matches(got, expected, steps, *, peak_value: float, atol_scale: float = 1.0, what: str = ""):
+def assert_matches(
+    got, expected, steps, *, peak_value: float, atol_scale: float = 1.0, what: str = ""
+):
     atol = ATOL_REL * peak_value * atol_scale
     got = np.asarray(got, dtype=np.float64)
     bad = ~np.isclose(got, expected, rtol=RTOL, atol=atol)
@@ -108,7 +112,9 @@ def assert_matches(got, expected, steps, *, peak_value: float, atol_scale: float
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=atol)
 
 
-def sampled_steps(marks, *, upto: int, seed: int = 0, n_random: int = 48, n_log: int = 24) -> np.ndarray:
+def sampled_steps(
+    marks, *, upto: int, seed: int = 0, n_random: int = 48, n_log: int = 24
+) -> np.ndarray:
     """Steps 0, 1, each mark +-1 and +-10**k, random and log-spaced steps up to ``upto``, and ``upto``."""
     rng = np.random.default_rng(seed)
     steps = {0, 1, 2, upto, max(upto - 1, 0)}
@@ -136,10 +142,16 @@ HF = {
     "constant_schedule_with_warmup": (ref.get_constant_schedule_with_warmup, False),
     "linear_schedule_with_warmup": (ref.get_linear_schedule_with_warmup, False),
     "cosine_schedule_with_warmup": (ref.get_cosine_schedule_with_warmup, False),
-    "cosine_with_hard_restarts_schedule_with_warmup": (ref.get_cosine_with_hard_restarts_schedule_with_warmup, False),
+    "cosine_with_hard_restarts_schedule_with_warmup": (
+        ref.get_cosine_with_hard_restarts_schedule_with_warmup,
+        False,
+    ),
     "polynomial_decay_schedule_with_warmup": (ref.get_polynomial_decay_schedule_with_warmup, True),
     "inverse_sqrt_schedule": (ref.get_inverse_sqrt_schedule, False),
-    "cosine_with_min_lr_schedule_with_warmup": (ref.get_cosine_with_min_lr_schedule_with_warmup, True),
+    "cosine_with_min_lr_schedule_with_warmup": (
+        ref.get_cosine_with_min_lr_schedule_with_warmup,
+        True,
+    ),
     "wsd_schedule": (ref.get_wsd_schedule, False),
 }
 
@@ -185,7 +197,9 @@ def cosine_phase_scale(name: str, kwargs: dict, max_step: int) -> float:
 def hf_id(case) -> str:
     name, peak, kwargs = case
     short = name.replace("_schedule_with_warmup", "").replace("_schedule", "")
-    return f"{short}-{peak:g}-" + "-".join(f"{k.replace('num_', '')}={v}" for k, v in kwargs.items())
+    return f"{short}-{peak:g}-" + "-".join(
+        f"{k.replace('num_', '')}={v}" for k, v in kwargs.items()
+    )
 
 
 # (api name, peak_value, kwargs): small enough to check every step.
@@ -209,24 +223,96 @@ SMALL_CASES = [
     ("cosine_schedule_with_warmup", 1.0, dict(num_warmup_steps=5, num_training_steps=5)),
     ("cosine_schedule_with_warmup", 3e-4, dict(num_warmup_steps=10, num_training_steps=100)),
     ("cosine_schedule_with_warmup", 3e-4, dict(num_warmup_steps=100, num_training_steps=1000)),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=0.25)),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.0)),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.5)),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=4, num_training_steps=60, num_cycles=3.0)),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=4, num_training_steps=61, num_cycles=0.7)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=10)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=5, num_training_steps=100, num_cycles=1)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=5, num_training_steps=105, num_cycles=2)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=3, num_training_steps=33, num_cycles=3)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 2e-4, dict(num_warmup_steps=10, num_training_steps=307, num_cycles=7)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1.0, dict(num_warmup_steps=0, num_training_steps=9, num_cycles=4)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1.0, dict(num_warmup_steps=2, num_training_steps=2, num_cycles=2)),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=10)),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100)),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, lr_end=0.0, power=2.0)),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, lr_end=1e-5, power=0.5)),
-    ("polynomial_decay_schedule_with_warmup", 0.5, dict(num_warmup_steps=3, num_training_steps=50, lr_end=0.01, power=3.0)),
-    ("polynomial_decay_schedule_with_warmup", 2e-5, dict(num_warmup_steps=100, num_training_steps=1000, lr_end=1e-7, power=1.0)),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=0.25),
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.0),
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.5),
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=4, num_training_steps=60, num_cycles=3.0),
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=4, num_training_steps=61, num_cycles=0.7),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=10),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=5, num_training_steps=100, num_cycles=1),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=5, num_training_steps=105, num_cycles=2),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=3, num_training_steps=33, num_cycles=3),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        2e-4,
+        dict(num_warmup_steps=10, num_training_steps=307, num_cycles=7),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1.0,
+        dict(num_warmup_steps=0, num_training_steps=9, num_cycles=4),
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1.0,
+        dict(num_warmup_steps=2, num_training_steps=2, num_cycles=2),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=10),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, lr_end=0.0, power=2.0),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, lr_end=1e-5, power=0.5),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        0.5,
+        dict(num_warmup_steps=3, num_training_steps=50, lr_end=0.01, power=3.0),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        2e-5,
+        dict(num_warmup_steps=100, num_training_steps=1000, lr_end=1e-7, power=1.0),
+    ),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=0)),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=1)),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=10)),
@@ -234,27 +320,102 @@ SMALL_CASES = [
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=10, timescale=50)),
     ("inverse_sqrt_schedule", 1.0, dict(num_warmup_steps=0, timescale=7)),
     ("inverse_sqrt_schedule", 4e-4, dict(num_warmup_steps=400)),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1)),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.0)),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=50, min_lr=1e-5)),
-    ("cosine_with_min_lr_schedule_with_warmup", 3e-4, dict(num_warmup_steps=7, num_training_steps=90, num_cycles=1.0, min_lr_rate=0.5)),
-    ("cosine_with_min_lr_schedule_with_warmup", 3e-4, dict(num_warmup_steps=7, num_training_steps=90, num_cycles=0.3, min_lr=3e-6)),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1),
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.0),
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=50, min_lr=1e-5),
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=7, num_training_steps=90, num_cycles=1.0, min_lr_rate=0.5),
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=7, num_training_steps=90, num_cycles=0.3, min_lr=3e-6),
+    ),
     ("wsd_schedule", 1e-3, dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100)),
     ("wsd_schedule", 1e-3, dict(num_warmup_steps=10, num_decay_steps=20, num_stable_steps=70)),
     ("wsd_schedule", 1e-3, dict(num_warmup_steps=0, num_decay_steps=20, num_training_steps=50)),
     ("wsd_schedule", 1e-3, dict(num_warmup_steps=10, num_decay_steps=0, num_training_steps=50)),
     ("wsd_schedule", 1e-3, dict(num_warmup_steps=10, num_decay_steps=40, num_training_steps=50)),
-    ("wsd_schedule", 1e-3, dict(num_warmup_steps=8, num_decay_steps=16, num_stable_steps=0, min_lr_ratio=0.1)),
-    ("wsd_schedule", 2e-4, dict(num_warmup_steps=16, num_decay_steps=32, num_training_steps=128,
-                                warmup_type="cosine", decay_type="linear", min_lr_ratio=0.05)),
-    ("wsd_schedule", 2e-4, dict(num_warmup_steps=16, num_decay_steps=32, num_training_steps=128,
-                                warmup_type="1-sqrt", decay_type="1-sqrt", min_lr_ratio=0.0)),
-    ("wsd_schedule", 2e-4, dict(num_warmup_steps=16, num_decay_steps=33, num_training_steps=99,
-                                warmup_type="linear", decay_type="cosine", min_lr_ratio=0.2, num_cycles=1.0)),
-    ("wsd_schedule", 1.0, dict(num_warmup_steps=5, num_decay_steps=9, num_stable_steps=3,
-                               warmup_type="cosine", decay_type="1-sqrt", min_lr_ratio=0.3)),
-    ("wsd_schedule", 1.0, dict(num_warmup_steps=5, num_decay_steps=9, num_stable_steps=3,
-                               warmup_type="1-sqrt", decay_type="cosine", num_cycles=0.25)),
+    (
+        "wsd_schedule",
+        1e-3,
+        dict(num_warmup_steps=8, num_decay_steps=16, num_stable_steps=0, min_lr_ratio=0.1),
+    ),
+    (
+        "wsd_schedule",
+        2e-4,
+        dict(
+            num_warmup_steps=16,
+            num_decay_steps=32,
+            num_training_steps=128,
+            warmup_type="cosine",
+            decay_type="linear",
+            min_lr_ratio=0.05,
+        ),
+    ),
+    (
+        "wsd_schedule",
+        2e-4,
+        dict(
+            num_warmup_steps=16,
+            num_decay_steps=32,
+            num_training_steps=128,
+            warmup_type="1-sqrt",
+            decay_type="1-sqrt",
+            min_lr_ratio=0.0,
+        ),
+    ),
+    (
+        "wsd_schedule",
+        2e-4,
+        dict(
+            num_warmup_steps=16,
+            num_decay_steps=33,
+            num_training_steps=99,
+            warmup_type="linear",
+            decay_type="cosine",
+            min_lr_ratio=0.2,
+            num_cycles=1.0,
+        ),
+    ),
+    (
+        "wsd_schedule",
+        1.0,
+        dict(
+            num_warmup_steps=5,
+            num_decay_steps=9,
+            num_stable_steps=3,
+            warmup_type="cosine",
+            decay_type="1-sqrt",
+            min_lr_ratio=0.3,
+        ),
+    ),
+    (
+        "wsd_schedule",
+        1.0,
+        dict(
+            num_warmup_steps=5,
+            num_decay_steps=9,
+            num_stable_steps=3,
+            warmup_type="1-sqrt",
+            decay_type="cosine",
+            num_cycles=0.25,
+        ),
+    ),
 ]
 
 
@@ -264,8 +425,12 @@ def test_transformers_every_step(case):
     schedule, factor = make_pair(name, peak, kwargs)
     steps = dense_steps(schedule_end(name, kwargs))
     assert_matches(
-        lib_values(schedule, steps), ref_values(peak, factor, steps), steps,
-        peak_value=peak, atol_scale=cosine_phase_scale(name, kwargs, int(steps[-1])), what=hf_id(case),
+        lib_values(schedule, steps),
+        ref_values(peak, factor, steps),
+        steps,
+        peak_value=peak,
+        atol_scale=cosine_phase_scale(name, kwargs, int(steps[-1])),
+        what=hf_id(case),
     )
 
 
@@ -275,32 +440,143 @@ LARGE_CASES = [
     ("constant_schedule", 3e-4, {}, "far"),
     ("constant_schedule_with_warmup", 3e-4, dict(num_warmup_steps=10_000), "far"),
     ("constant_schedule_with_warmup", 3e-4, dict(num_warmup_steps=2**30), "far"),
-    ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=2_000, num_training_steps=1_000_000), "far"),
-    ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=MAX_STEP), "far"),
-    ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=1_000_000, num_training_steps=MAX_STEP), "far"),
-    ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=2**30, num_training_steps=MAX_STEP), "far"),
-    ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=MAX_STEP - 5, num_training_steps=MAX_STEP), "far"),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=2_000, num_training_steps=1_000_000), 1_500_000),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=MAX_STEP), "far"),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=123_457, num_training_steps=MAX_STEP), "far"),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10_000, num_training_steps=1_000_000, num_cycles=2.5), 1_200_000),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=2_000, num_training_steps=1_000_000, num_cycles=3), "far"),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=MAX_STEP, num_cycles=5), "far"),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=1000, num_training_steps=2**30 + 1000, num_cycles=7), "far"),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=2_000, num_training_steps=1_000_000), "far"),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=MAX_STEP, lr_end=1e-6, power=2.0), "far"),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=5000, num_training_steps=10**9, lr_end=0.0, power=0.5), "far"),
+    (
+        "linear_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=2_000, num_training_steps=1_000_000),
+        "far",
+    ),
+    (
+        "linear_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP),
+        "far",
+    ),
+    (
+        "linear_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=1_000_000, num_training_steps=MAX_STEP),
+        "far",
+    ),
+    (
+        "linear_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=2**30, num_training_steps=MAX_STEP),
+        "far",
+    ),
+    (
+        "linear_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=MAX_STEP - 5, num_training_steps=MAX_STEP),
+        "far",
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=2_000, num_training_steps=1_000_000),
+        1_500_000,
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP),
+        "far",
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=123_457, num_training_steps=MAX_STEP),
+        "far",
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10_000, num_training_steps=1_000_000, num_cycles=2.5),
+        1_200_000,
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=2_000, num_training_steps=1_000_000, num_cycles=3),
+        "far",
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP, num_cycles=5),
+        "far",
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=1000, num_training_steps=2**30 + 1000, num_cycles=7),
+        "far",
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=2_000, num_training_steps=1_000_000),
+        "far",
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP, lr_end=1e-6, power=2.0),
+        "far",
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=5000, num_training_steps=10**9, lr_end=0.0, power=0.5),
+        "far",
+    ),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=4_000), "far"),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=0), "far"),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=100_000, timescale=10_000), "far"),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=100, timescale=2**30), "far"),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=2_000, num_training_steps=1_000_000, min_lr_rate=0.1), 1_500_000),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=MAX_STEP, min_lr=1e-5), "far"),
-    ("wsd_schedule", 1e-3, dict(num_warmup_steps=2_000, num_decay_steps=100_000, num_training_steps=1_000_000), "far"),
-    ("wsd_schedule", 1e-3, dict(num_warmup_steps=2**20, num_decay_steps=2**29, num_training_steps=MAX_STEP,
-                                decay_type="1-sqrt", min_lr_ratio=0.01), "far"),
-    ("wsd_schedule", 1e-3, dict(num_warmup_steps=2**20, num_decay_steps=2**29, num_stable_steps=2**30,
-                                warmup_type="cosine", decay_type="linear", min_lr_ratio=0.1), "far"),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=2_000, num_training_steps=1_000_000, min_lr_rate=0.1),
+        1_500_000,
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP, min_lr=1e-5),
+        "far",
+    ),
+    (
+        "wsd_schedule",
+        1e-3,
+        dict(num_warmup_steps=2_000, num_decay_steps=100_000, num_training_steps=1_000_000),
+        "far",
+    ),
+    (
+        "wsd_schedule",
+        1e-3,
+        dict(
+            num_warmup_steps=2**20,
+            num_decay_steps=2**29,
+            num_training_steps=MAX_STEP,
+            decay_type="1-sqrt",
+            min_lr_ratio=0.01,
+        ),
+        "far",
+    ),
+    (
+        "wsd_schedule",
+        1e-3,
+        dict(
+            num_warmup_steps=2**20,
+            num_decay_steps=2**29,
+            num_stable_steps=2**30,
+            warmup_type="cosine",
+            decay_type="linear",
+            min_lr_ratio=0.1,
+        ),
+        "far",
+    ),
 ]
 
 
@@ -312,7 +588,11 @@ def _large_marks(name: str, kwargs: dict) -> list[int]:
         end = schedule_end(name, kwargs)
         marks += [end - kwargs["num_decay_steps"], end]
     if name == "cosine_with_hard_restarts_schedule_with_warmup":
-        nws, nts, c = kwargs["num_warmup_steps"], kwargs["num_training_steps"], kwargs.get("num_cycles", 1)
+        nws, nts, c = (
+            kwargs["num_warmup_steps"],
+            kwargs["num_training_steps"],
+            kwargs.get("num_cycles", 1),
+        )
         marks += [nws + (nts - nws) * i // c for i in range(1, c)]
     if name == "inverse_sqrt_schedule" and kwargs.get("timescale"):
         marks.append(kwargs["timescale"])
@@ -326,8 +606,12 @@ def test_transformers_sampled_steps(case):
     schedule, factor = make_pair(name, peak, kwargs)
     steps = sampled_steps(_large_marks(name, kwargs), upto=upto, seed=len(kwargs) + upto % 1000)
     assert_matches(
-        lib_values(schedule, steps), ref_values(peak, factor, steps), steps,
-        peak_value=peak, atol_scale=cosine_phase_scale(name, kwargs, int(steps[-1])), what=hf_id(case[:3]),
+        lib_values(schedule, steps),
+        ref_values(peak, factor, steps),
+        steps,
+        peak_value=peak,
+        atol_scale=cosine_phase_scale(name, kwargs, int(steps[-1])),
+        what=hf_id(case[:3]),
     )
 
 
@@ -347,26 +631,133 @@ def test_cosine_rises_again_past_the_end_like_transformers():
 # (api name, peak, kwargs, the exact float64 value at the schedule's end)
 END_CASES = [
     ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100), 0.0),
-    ("linear_schedule_with_warmup", 3e-4, dict(num_warmup_steps=0, num_training_steps=MAX_STEP), 0.0),
-    ("linear_schedule_with_warmup", 3e-4, dict(num_warmup_steps=777, num_training_steps=1_000_003), 0.0),
+    (
+        "linear_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP),
+        0.0,
+    ),
+    (
+        "linear_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=777, num_training_steps=1_000_003),
+        0.0,
+    ),
     ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100), 0.0),
-    ("cosine_schedule_with_warmup", 3e-4, dict(num_warmup_steps=777, num_training_steps=1_000_003), 0.0),
-    ("cosine_schedule_with_warmup", 3e-4, dict(num_warmup_steps=0, num_training_steps=MAX_STEP), 0.0),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.0), 1e-3),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.5), 0.0),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=2.0), 1e-3),
-    ("cosine_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=0.25), 5e-4),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, num_cycles=3), 0.0),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=0, num_training_steps=MAX_STEP, num_cycles=2), 0.0),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100), 1e-7),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, lr_end=3e-5, power=2.0), 3e-5),
-    ("polynomial_decay_schedule_with_warmup", 0.37, dict(num_warmup_steps=3, num_training_steps=1_000_003, lr_end=1e-4, power=0.5), 1e-4),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1), 1e-4),
-    ("cosine_with_min_lr_schedule_with_warmup", 3e-4, dict(num_warmup_steps=10, num_training_steps=1_000_003, min_lr=3e-6), 3e-6),
-    ("wsd_schedule", 1e-3, dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100), 0.0),
-    ("wsd_schedule", 1e-3, dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, min_lr_ratio=0.1), 1e-4),
-    ("wsd_schedule", 7e-4, dict(num_warmup_steps=10, num_decay_steps=999, num_stable_steps=5, decay_type="1-sqrt", min_lr_ratio=0.3), 2.1e-4),
-    ("wsd_schedule", 7e-4, dict(num_warmup_steps=10, num_decay_steps=999, num_stable_steps=5, decay_type="linear", min_lr_ratio=0.3), 2.1e-4),
+    (
+        "cosine_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=777, num_training_steps=1_000_003),
+        0.0,
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP),
+        0.0,
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.0),
+        1e-3,
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=1.5),
+        0.0,
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=2.0),
+        1e-3,
+    ),
+    (
+        "cosine_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=0.25),
+        5e-4,
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=3),
+        0.0,
+    ),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=0, num_training_steps=MAX_STEP, num_cycles=2),
+        0.0,
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100),
+        1e-7,
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, lr_end=3e-5, power=2.0),
+        3e-5,
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        0.37,
+        dict(num_warmup_steps=3, num_training_steps=1_000_003, lr_end=1e-4, power=0.5),
+        1e-4,
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1),
+        1e-4,
+    ),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=10, num_training_steps=1_000_003, min_lr=3e-6),
+        3e-6,
+    ),
+    (
+        "wsd_schedule",
+        1e-3,
+        dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100),
+        0.0,
+    ),
+    (
+        "wsd_schedule",
+        1e-3,
+        dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, min_lr_ratio=0.1),
+        1e-4,
+    ),
+    (
+        "wsd_schedule",
+        7e-4,
+        dict(
+            num_warmup_steps=10,
+            num_decay_steps=999,
+            num_stable_steps=5,
+            decay_type="1-sqrt",
+            min_lr_ratio=0.3,
+        ),
+        2.1e-4,
+    ),
+    (
+        "wsd_schedule",
+        7e-4,
+        dict(
+            num_warmup_steps=10,
+            num_decay_steps=999,
+            num_stable_steps=5,
+            decay_type="linear",
+            min_lr_ratio=0.3,
+        ),
+        2.1e-4,
+    ),
 ]
 
 
@@ -380,7 +771,9 @@ def test_value_at_end_is_exact(case, jit):
     # Sanity check of the case itself: the formula's value is the analytic one, in float32.
     assert formula == np.float32(exact), (formula, exact)
     got = lib_values(schedule, [end], jit=jit)[0]
-    assert got == formula, f"{hf_id(case[:3])} at step {end}: expected exactly {formula!r}, got {got!r}"
+    assert got == formula, (
+        f"{hf_id(case[:3])} at step {end}: expected exactly {formula!r}, got {got!r}"
+    )
 
 
 WARMUP_END_CASES = [
@@ -388,9 +781,15 @@ WARMUP_END_CASES = [
     for name, peak, kwargs in SMALL_CASES + [c[:3] for c in LARGE_CASES]
     if kwargs.get("num_warmup_steps", 0) >= 1
     # at num_warmup_steps == num_training_steps transformers' linear decay is already at 0 there
-    and not (name == "linear_schedule_with_warmup" and kwargs["num_warmup_steps"] == kwargs["num_training_steps"])
+    and not (
+        name == "linear_schedule_with_warmup"
+        and kwargs["num_warmup_steps"] == kwargs["num_training_steps"]
+    )
     # transformers divides by zero there (decay_steps == 0)
-    and not (name == "polynomial_decay_schedule_with_warmup" and kwargs["num_warmup_steps"] == kwargs["num_training_steps"])
+    and not (
+        name == "polynomial_decay_schedule_with_warmup"
+        and kwargs["num_warmup_steps"] == kwargs["num_training_steps"]
+    )
     # a WSD schedule with no stable and no decay steps is at its floor at num_warmup_steps
     and not (name == "wsd_schedule" and schedule_end(name, kwargs) == kwargs["num_warmup_steps"])
 ]
@@ -404,7 +803,9 @@ def test_warmup_end_is_exactly_peak(case, jit):
     nws = kwargs["num_warmup_steps"]
     assert factor(nws) == pytest.approx(1.0, rel=1e-12)  # the case is sane
     got = lib_values(schedule, [nws - 1, nws], jit=jit)
-    assert got[1] == np.float32(peak), f"{hf_id(case)}: value at step {nws} is {got[1]!r}, not {np.float32(peak)!r}"
+    assert got[1] == np.float32(peak), (
+        f"{hf_id(case)}: value at step {nws} is {got[1]!r}, not {np.float32(peak)!r}"
+    )
     assert got[0] <= np.float32(peak)
     assert schedule.warmup_steps == nws
 
@@ -417,10 +818,22 @@ EXPONENTIAL_CASES = [
     ("constant_schedule_with_warmup", 1e-3, dict(num_warmup_steps=50)),
     ("linear_schedule_with_warmup", 1e-3, dict(num_warmup_steps=50, num_training_steps=200)),
     ("cosine_schedule_with_warmup", 3e-4, dict(num_warmup_steps=37, num_training_steps=300)),
-    ("cosine_with_hard_restarts_schedule_with_warmup", 3e-4, dict(num_warmup_steps=37, num_training_steps=300, num_cycles=2)),
-    ("polynomial_decay_schedule_with_warmup", 1e-3, dict(num_warmup_steps=20, num_training_steps=100, power=2.0)),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        3e-4,
+        dict(num_warmup_steps=37, num_training_steps=300, num_cycles=2),
+    ),
+    (
+        "polynomial_decay_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=20, num_training_steps=100, power=2.0),
+    ),
     ("inverse_sqrt_schedule", 1e-3, dict(num_warmup_steps=64)),
-    ("cosine_with_min_lr_schedule_with_warmup", 1e-3, dict(num_warmup_steps=20, num_training_steps=100, min_lr_rate=0.1)),
+    (
+        "cosine_with_min_lr_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=20, num_training_steps=100, min_lr_rate=0.1),
+    ),
     ("wsd_schedule", 1e-3, dict(num_warmup_steps=20, num_decay_steps=30, num_training_steps=100)),
 ]
 
@@ -439,12 +852,20 @@ def test_exponential_warmup_type(case):
     expected = ref_values(peak, factor, steps)
     warm = steps < nws
     expected[warm] = init * (peak / init) ** (steps[warm] / nws)
-    assert_matches(got, expected, steps, peak_value=peak,
-                   atol_scale=cosine_phase_scale(name, kwargs, int(steps[-1])), what=hf_id(case) + "-exponential")
+    assert_matches(
+        got,
+        expected,
+        steps,
+        peak_value=peak,
+        atol_scale=cosine_phase_scale(name, kwargs, int(steps[-1])),
+        what=hf_id(case) + "-exponential",
+    )
     assert got[nws] == np.float32(peak)
     assert np.all(np.diff(got[: nws + 1]) > 0)
     # and the same ramp as warmup_jax.exponential_warmup itself
-    np.testing.assert_allclose(got[:nws], lib_values(warmup_jax.exponential_warmup(peak, nws), steps[:nws]), rtol=RTOL)
+    np.testing.assert_allclose(
+        got[:nws], lib_values(warmup_jax.exponential_warmup(peak, nws), steps[:nws]), rtol=RTOL
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -461,7 +882,9 @@ def test_polynomial_lr_end_must_be_below_peak():
         warmup_jax.polynomial_decay_schedule_with_warmup(1e-3, 10, 100, lr_end=2e-3)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(min_lr=1e-5, min_lr_rate=0.1)], ids=["neither", "both"])
+@pytest.mark.parametrize(
+    "kwargs", [dict(), dict(min_lr=1e-5, min_lr_rate=0.1)], ids=["neither", "both"]
+)
 def test_cosine_with_min_lr_needs_exactly_one_floor(kwargs):
     with pytest.raises(ValueError):
         ref.get_cosine_with_min_lr_schedule_with_warmup(1e-3, 10, 100, **kwargs)
@@ -475,7 +898,12 @@ def test_cosine_with_min_lr_needs_exactly_one_floor(kwargs):
         dict(num_warmup_steps=10, num_decay_steps=20),
         dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, warmup_type="bogus"),
         dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, decay_type="bogus"),
-        dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=100, decay_type="exponential"),
+        dict(
+            num_warmup_steps=10,
+            num_decay_steps=20,
+            num_training_steps=100,
+            decay_type="exponential",
+        ),
     ],
     ids=["no-length", "bad-warmup-type", "bad-decay-type", "exponential-decay-type"],
 )
@@ -487,15 +915,22 @@ def test_wsd_validation(kwargs):
 
 
 def test_wsd_both_lengths_uses_num_stable_steps_with_a_warning():
-    kwargs = dict(num_warmup_steps=10, num_decay_steps=20, num_training_steps=500, num_stable_steps=30)
+    kwargs = dict(
+        num_warmup_steps=10, num_decay_steps=20, num_training_steps=500, num_stable_steps=30
+    )
     with pytest.warns(UserWarning):
         ref.get_wsd_schedule(**kwargs)
     with pytest.warns(UserWarning):
         schedule = warmup_jax.wsd_schedule(1e-3, **kwargs)
     factor = ref.get_wsd_schedule(**{**kwargs, "num_training_steps": None})
     steps = dense_steps(60)
-    assert_matches(lib_values(schedule, steps), ref_values(1e-3, factor, steps), steps,
-                   peak_value=1e-3, what="wsd both lengths")
+    assert_matches(
+        lib_values(schedule, steps),
+        ref_values(1e-3, factor, steps),
+        steps,
+        peak_value=1e-3,
+        what="wsd both lengths",
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -528,12 +963,22 @@ def test_schedule_names_are_the_api_scheduler_types():
 def test_schedule_by_name(name):
     peak, nws, nts = 1e-3, 10, 100
     extra = BY_NAME_KWARGS[name]
-    schedule = warmup_jax.schedule_by_name(name, peak, num_warmup_steps=nws, num_training_steps=nts, **extra)
-    factor = ref.get_scheduler(name, peak, num_warmup_steps=nws, num_training_steps=nts, scheduler_specific_kwargs=extra)
+    schedule = warmup_jax.schedule_by_name(
+        name, peak, num_warmup_steps=nws, num_training_steps=nts, **extra
+    )
+    factor = ref.get_scheduler(
+        name, peak, num_warmup_steps=nws, num_training_steps=nts, scheduler_specific_kwargs=extra
+    )
     steps = dense_steps(nts)
     got = lib_values(schedule, steps)
-    assert_matches(got, ref_values(peak, factor, steps), steps, peak_value=peak,
-                   atol_scale=3.0 if name == "cosine_with_restarts" else 2.0, what=f"schedule_by_name({name!r})")
+    assert_matches(
+        got,
+        ref_values(peak, factor, steps),
+        steps,
+        peak_value=peak,
+        atol_scale=3.0 if name == "cosine_with_restarts" else 2.0,
+        what=f"schedule_by_name({name!r})",
+    )
     # the config round trip gives the same function
     rebuilt = warmup_jax.from_config(schedule.to_config())
     assert rebuilt == schedule
@@ -548,7 +993,9 @@ def test_schedule_by_name_drops_unused_step_counts(name):
     steps = dense_steps(40)
     np.testing.assert_array_equal(lib_values(a, steps), lib_values(b, steps))
     factor = ref.get_scheduler(name, 1e-3, num_warmup_steps=10, num_training_steps=100)
-    assert_matches(lib_values(a, steps), ref_values(1e-3, factor, steps), steps, peak_value=1e-3, what=name)
+    assert_matches(
+        lib_values(a, steps), ref_values(1e-3, factor, steps), steps, peak_value=1e-3, what=name
+    )
 
 
 @pytest.mark.parametrize(
@@ -558,7 +1005,10 @@ def test_schedule_by_name_drops_unused_step_counts(name):
         ("cosine", dict(num_warmup_steps=10)),  # transformers: "requires `num_training_steps`"
         ("cosine_with_min_lr", dict(num_warmup_steps=10, num_training_steps=100)),  # no floor given
         ("warmup_stable_decay", dict(num_warmup_steps=10, num_decay_steps=5)),  # no length
-        ("linear", dict(num_warmup_steps=10, num_training_steps=100, num_cycles=2)),  # not its argument
+        (
+            "linear",
+            dict(num_warmup_steps=10, num_training_steps=100, num_cycles=2),
+        ),  # not its argument
         ("no_such_schedule", dict(num_warmup_steps=10, num_training_steps=100)),
         ("reduce_lr_on_plateau", dict(num_warmup_steps=10, num_training_steps=100)),
     ],
@@ -566,9 +1016,13 @@ def test_schedule_by_name_drops_unused_step_counts(name):
 def test_schedule_by_name_errors(name, kwargs):
     if name in ref._NAME_TO_REFERENCE or name == "no_such_schedule":
         # the reference get_scheduler fails too (ValueError, or TypeError for a foreign kwarg)
-        extra = {k: v for k, v in kwargs.items() if k not in ("num_warmup_steps", "num_training_steps")}
+        extra = {
+            k: v for k, v in kwargs.items() if k not in ("num_warmup_steps", "num_training_steps")
+        }
         with pytest.raises((ValueError, TypeError)):
-            ref.get_scheduler(name, 1e-3, kwargs.get("num_warmup_steps"), kwargs.get("num_training_steps"), extra)
+            ref.get_scheduler(
+                name, 1e-3, kwargs.get("num_warmup_steps"), kwargs.get("num_training_steps"), extra
+            )
     with pytest.raises(ValueError):
         warmup_jax.schedule_by_name(name, 1e-3, **kwargs)
 
@@ -601,8 +1055,13 @@ def test_pytorch_warmup_factors(kind, b2, base):
     dense = np.arange(0, 12_000, dtype=np.int64)
     far = sampled_steps([12_000], upto=MAX_STEP, seed=int(b2 * 1000))
     steps = np.union1d(dense, far)
-    assert_matches(lib_values(schedule, steps), ref_values(base, factor, steps), steps,
-                   peak_value=base, what=f"{kind}(base={base}, b2={b2})")
+    assert_matches(
+        lib_values(schedule, steps),
+        ref_values(base, factor, steps),
+        steps,
+        peak_value=base,
+        what=f"{kind}(base={base}, b2={b2})",
+    )
 
 
 @pytest.mark.parametrize("b2", B2S)
@@ -644,7 +1103,9 @@ def test_pytorch_warmup_on_a_schedule(kind):
     warm = WARMUPS[kind](b2)
     steps = np.union1d(np.arange(0, 4000), sampled_steps([total], upto=total + 100))
     expected = np.array([peak * base_factor(int(s)) * warm(int(s)) for s in steps])
-    assert_matches(lib_values(schedule, steps), expected, steps, peak_value=peak, what=f"{kind} on linear")
+    assert_matches(
+        lib_values(schedule, steps), expected, steps, peak_value=peak, what=f"{kind} on linear"
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -652,7 +1113,11 @@ def test_pytorch_warmup_on_a_schedule(kind):
 # ------------------------------------------------------------------------------------------------
 
 JIT_CASES = [c for c in SMALL_CASES if c[0] != "constant_schedule"][::4] + [
-    ("cosine_with_hard_restarts_schedule_with_warmup", 1e-3, dict(num_warmup_steps=3, num_training_steps=33, num_cycles=3)),
+    (
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        1e-3,
+        dict(num_warmup_steps=3, num_training_steps=33, num_cycles=3),
+    ),
 ]
 
 
@@ -663,12 +1128,20 @@ def test_jit_and_scalar_steps_match_reference(case):
     steps = dense_steps(schedule_end(name, kwargs))
     expected = ref_values(peak, factor, steps)
     scale = cosine_phase_scale(name, kwargs, int(steps[-1]))
-    assert_matches(lib_values(schedule, steps, jit=True), expected, steps, peak_value=peak,
-                   atol_scale=scale, what=hf_id(case) + " (jit)")
+    assert_matches(
+        lib_values(schedule, steps, jit=True),
+        expected,
+        steps,
+        peak_value=peak,
+        atol_scale=scale,
+        what=hf_id(case) + " (jit)",
+    )
     for i in (0, len(steps) // 3, len(steps) - 1):
         s = int(steps[i])
         for step in (s, np.int32(s), np.int64(s)):
-            assert math.isclose(float(schedule(step)), expected[i], rel_tol=RTOL, abs_tol=ATOL_REL * peak * scale)
+            assert math.isclose(
+                float(schedule(step)), expected[i], rel_tol=RTOL, abs_tol=ATOL_REL * peak * scale
+            )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -684,10 +1157,14 @@ def test_linear_warmup_is_transformers_constant_with_warmup(peak, warmup_steps):
         steps = dense_steps(warmup_steps)
     else:
         steps = sampled_steps([warmup_steps], upto=MAX_STEP)
-    for schedule in (warmup_jax.linear_warmup(peak, warmup_steps),
-                     warmup_jax.warmup(peak, warmup_steps, "linear")):
+    for schedule in (
+        warmup_jax.linear_warmup(peak, warmup_steps),
+        warmup_jax.warmup(peak, warmup_steps, "linear"),
+    ):
         got = lib_values(schedule, steps)
-        assert_matches(got, ref_values(peak, factor, steps), steps, peak_value=peak, what="linear_warmup")
+        assert_matches(
+            got, ref_values(peak, factor, steps), steps, peak_value=peak, what="linear_warmup"
+        )
         assert got[np.searchsorted(steps, warmup_steps)] == np.float32(peak)
 
 
@@ -708,4 +1185,6 @@ def test_transformers_float64_under_x64(case):
     assert got.dtype == np.float64
     expected = ref_values(peak, factor, steps)
     scale = cosine_phase_scale(name, kwargs, int(steps[-1]))
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14 * peak * scale, err_msg=hf_id(case))
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-12, atol=1e-14 * peak * scale, err_msg=hf_id(case)
+    )

@@ -1,6 +1,5 @@
 """Warmups: exact ends, pinned values, monotone ramps, epochs and steps, tracing."""
 
-import math
 
 import jax
 import jax.numpy as jnp
@@ -67,7 +66,9 @@ def test_negative_steps_give_the_initial_value():
 
 
 def test_warmup_defaults_by_strategy():
-    assert wj.warmup(1.0, 10) == wj.linear_warmup(1.0, 10, 0.0) or float(wj.warmup(1.0, 10)(0)) == 0.0
+    assert (
+        wj.warmup(1.0, 10) == wj.linear_warmup(1.0, 10, 0.0) or float(wj.warmup(1.0, 10)(0)) == 0.0
+    )
     np.testing.assert_array_equal(
         values(wj.warmup(1.0, 10, "exponential"), range(12)),
         values(wj.exponential_warmup(1.0, 10), range(12)),
@@ -172,7 +173,9 @@ class TestUntunedWarmups:
             # A naive float32 evaluation is off by ~1e-4 relative at the first steps.
             np.testing.assert_allclose(got, expected, rtol=5e-7)
 
-    @pytest.mark.parametrize("maker", [wj.untuned_linear_warmup, wj.untuned_exponential_warmup, wj.radam_warmup])
+    @pytest.mark.parametrize(
+        "maker", [wj.untuned_linear_warmup, wj.untuned_exponential_warmup, wj.radam_warmup]
+    )
     def test_factor_is_monotone_ends_at_one_and_scales_a_schedule(self, maker):
         factor = maker(1.0, 0.99)
         steps = np.arange(0, factor.warmup_steps + 50)
@@ -183,3 +186,37 @@ class TestUntunedWarmups:
         scaled = maker(base, 0.99)
         np.testing.assert_allclose(values(scaled, steps), ramp * values(base, steps), rtol=1e-6)
         assert values(maker(1.0, 0.99), [2**31 - 1])[0] == 1.0
+
+
+class TestOneStepAhead:
+    """The first update is not wasted at LR 0: the warmup is evaluated at step + 1."""
+
+    @pytest.mark.parametrize("strategy", ["linear", "exponential"])
+    def test_warmups_shift_by_one_and_keep_an_exact_peak(self, strategy):
+        plain = values(wj.warmup(1e-3, 10, strategy), np.arange(0, 13))
+        ahead = wj.warmup(1e-3, 10, strategy, one_step_ahead=True)
+        got = values(ahead, np.arange(0, 13))
+        np.testing.assert_array_equal(got[:-1], plain[1:])
+        assert got[0] > 0 and got[9] == np.float32(1e-3) and ahead.warmup_steps == 9
+
+    def test_with_warmup_and_from_epochs(self):
+        schedule = wj.with_warmup(wj.cosine_decay(1.0, 100), 4, one_step_ahead=True)
+        np.testing.assert_allclose(values(schedule, [0, 1, 3, 4]), [0.25, 0.5, 1.0, 1.0], rtol=1e-6)
+        by_epochs = wj.from_epochs(1.0, 2, 2, one_step_ahead=True)
+        assert values(by_epochs, [0])[0] == 0.25
+
+    @pytest.mark.parametrize("name", ["linear", "cosine", "constant_with_warmup", "inverse_sqrt"])
+    def test_transformers_schedules_take_it_as_an_option(self, name):
+        kwargs = dict(num_warmup_steps=4, num_training_steps=20)
+        plain = wj.schedule_by_name(name, 1.0, **kwargs)
+        ahead = wj.schedule_by_name(name, 1.0, warmup_one_step_ahead=True, **kwargs)
+        got, base = values(ahead, np.arange(25)), values(plain, np.arange(25))
+        np.testing.assert_allclose(got[:4], [0.25, 0.5, 0.75, 1.0], rtol=1e-6)
+        np.testing.assert_array_equal(got[4:], base[4:])  # only the warmup moves
+
+    def test_wsd_and_default_off(self):
+        schedule = wj.wsd_schedule(1.0, 4, 2, num_stable_steps=2, warmup_one_step_ahead=True)
+        np.testing.assert_allclose(values(schedule, [0, 3, 4]), [0.25, 1.0, 1.0], rtol=1e-6)
+        assert float(wj.cosine_schedule_with_warmup(1.0, 4, 20)(0)) == 0.0
+        with pytest.raises(ValueError, match="warmup_one_step_ahead must be True or False"):
+            wj.linear_schedule_with_warmup(1.0, 4, 20, warmup_one_step_ahead="yes")
