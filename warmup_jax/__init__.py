@@ -12,6 +12,8 @@ True
 
 from warmup_jax._schedule import Schedule, from_config, registered_names
 from warmup_jax.cycles import cyclic_schedule, rewarmup
+from warmup_jax.expressions import parse
+from warmup_jax.scaling import SCALING_RULES, scale_peak_lr
 from warmup_jax.compose import join, multiply, warmup_stable_decay, with_warmup
 from warmup_jax.decays import (
     DECAY_SHAPES,
@@ -53,6 +55,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DECAY_SHAPES",
+    "SCALING_RULES",
     "SCHEDULE_NAMES",
     "STRATEGIES",
     "Schedule",
@@ -76,12 +79,14 @@ __all__ = [
     "linear_warmup",
     "multiply",
     "one_minus_sqrt_decay",
+    "parse",
     "piecewise_constant",
     "polynomial_decay",
     "polynomial_decay_schedule_with_warmup",
     "radam_warmup",
     "registered_names",
     "rewarmup",
+    "scale_peak_lr",
     "schedule_by_name",
     "step_decay",
     "untuned_exponential_warmup",

@@ -6,6 +6,7 @@ Examples::
     python -m warmup_jax table cosine 3e-4 num_warmup_steps=100 num_training_steps=1000 --steps 0 50 100 1000
     python -m warmup_jax plot exponential_warmup peak_value=1e-3 warmup_steps=500 --until 1000 --out warmup.png
     python -m warmup_jax plot --config run/schedule.json --out lr.png
+    python -m warmup_jax plot "constant(3e-4) * linear_warmup(1000) * rsqrt(10000)" --until 20000
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 import warmup_jax
 from warmup_jax._schedule import Schedule
+from warmup_jax.expressions import length_of, looks_like_expression
 
 _MAX_PLOT_POINTS = 200_000
 
@@ -56,6 +58,12 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
             raise ValueError(f"--config {config} is not valid JSON: {error}.") from None
     if name is None:
         raise ValueError("name a schedule (see `python -m warmup_jax list`) or give --config FILE.")
+    if looks_like_expression(name):
+        if arguments:
+            raise ValueError(
+                "a schedule expression takes no key=value arguments: put them in its calls."
+            )
+        return warmup_jax.parse(name)
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
     for item in arguments:
@@ -85,23 +93,7 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
 
 def _horizon(schedule: Schedule) -> int:
     """A sensible last step to show: the end of training if the schedule knows it."""
-
-    def search(arguments: dict[str, Any]) -> int:
-        best = 0
-        for key in ("num_training_steps", "decay_steps"):
-            if isinstance(arguments.get(key), int):
-                best = max(best, arguments[key] + (arguments.get("warmup_steps") or 0))
-        for value in arguments.values():
-            children = value if isinstance(value, list) else [value]
-            for child in children:
-                if isinstance(child, Schedule):
-                    best = max(best, search(child.arguments))
-        return best
-
-    found = search(schedule.arguments)
-    if found:
-        return found
-    return max(10 * schedule.warmup_steps, 1000)
+    return length_of(schedule) or max(10 * schedule.warmup_steps, 1000)
 
 
 def _values(schedule: Schedule, steps: np.ndarray) -> np.ndarray:

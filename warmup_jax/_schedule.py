@@ -107,24 +107,34 @@ class Schedule:
         return json.dumps(self.to_config(), sort_keys=True)
 
     def __eq__(self, other: object) -> bool:
+        """Schedules are equal when their configs are (``2 == 2.0``, as in Python)."""
         if not isinstance(other, Schedule):
             return NotImplemented
         if self is other:
             return True
         try:
-            return self.to_json() == other.to_json()
+            return self.to_config() == other.to_config()
         except TypeError:
             return False
 
     def __hash__(self) -> int:
         try:
-            return hash(self.to_json())
+            return hash(_freeze(self.to_config()))
         except TypeError:
             return id(self)
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self._arguments.items())
         return f"{self.name}({arguments})"
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable copy of a config (dicts and lists become tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _encode(value: Any, where: str) -> Any:

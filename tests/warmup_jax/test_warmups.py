@@ -1,6 +1,5 @@
 """Warmups: exact ends, pinned values, monotone ramps, epochs and steps, tracing."""
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
