@@ -26,17 +26,19 @@ def half_cosine(elapsed: jax.Array, length: int) -> jax.Array:
     """``0.5 * (1 + cos(pi * elapsed / length))`` for an integer ``elapsed``, accurate near 0.
 
     The textbook form cancels in float32 as the cosine nears -1 (a value of 1e-6 comes out with a
-    relative error of about 10%). The same function is ``cos(pi/2 * p)**2`` with ``p`` the elapsed
-    fraction, and ``sin(pi/2 * q)**2`` with ``q = (length - elapsed) / length`` the remaining one,
-    which integer subtraction gives exactly: each form is used on the half where it is accurate.
+    relative error of about 10%). The same function is ``sin(pi/2 * q)**2`` with ``q`` the
+    remaining fraction ``(length - elapsed) / length``, which integer subtraction gives exactly;
+    in the first half, where the value is at least 1/2, ``sin(pi/2 * q)`` is computed as
+    ``sin(pi/2 * p + pi/2)`` from the elapsed fraction ``p``. One sine either way.
     """
-    elapsed_part = float_dtype().type(0.5 * math.pi / length) * elapsed.astype(float_dtype())
-    remaining_part = float_dtype().type(0.5 * math.pi / length) * (length - elapsed).astype(
-        float_dtype()
+    scale = float_dtype().type(0.5 * math.pi / length)
+    first_half = elapsed <= length - elapsed
+    angle = jnp.where(
+        first_half,
+        scale * elapsed.astype(float_dtype()) + float_dtype().type(0.5 * math.pi),
+        scale * (length - elapsed).astype(float_dtype()),
     )
-    return jnp.where(
-        elapsed <= length - elapsed, jnp.cos(elapsed_part) ** 2, jnp.sin(remaining_part) ** 2
-    )
+    return jnp.sin(angle) ** 2
 
 
 def _ends_exactly(
