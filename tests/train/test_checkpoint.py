@@ -1,0 +1,92 @@
+"""Checkpoints: exact round trip of the state, and the resume check's messages."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from train.checkpoint import Checkpoints, ResumeError, check_resume, make_meta
+from train.model import ByteTransformer
+from train.state import create_train_state, make_optimizer, make_schedule
+
+
+def _meta(config, fingerprint="abc"):
+    return make_meta(config, make_schedule(config).to_config(), fingerprint)
+
+
+def test_state_and_meta_round_trip_exactly(tiny, tmp_path):
+    config = tiny(tmp_path)
+    model = ByteTransformer(config.model, config.seq_len)
+    optimizer = make_optimizer(config, make_schedule(config))
+    state = create_train_state(config, model, optimizer)
+    state = state.replace(
+        step=jnp.asarray(7, jnp.int32),
+        params=jax.tree.map(lambda x: x + 0.5, state.params),
+    )
+    checkpoints = Checkpoints(tmp_path, keep=2)
+    for step in (3, 7, 9):
+        checkpoints.save(step, state, _meta(config))
+    checkpoints.close()
+
+    again = Checkpoints(tmp_path, keep=2)
+    assert again.latest_step() == 9
+    assert sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir()) == [7, 9]
+    assert again.read_meta(9) == _meta(config)
+    fresh = create_train_state(config, model, optimizer)
+    restored = again.restore(9, like=fresh)
+    again.close()
+    assert restored.step.dtype == jnp.int32 and int(restored.step) == 7
+    assert not restored.step.aval.weak_type
+    for a, b in zip(jax.tree.leaves(restored.params), jax.tree.leaves(state.params)):
+        np.testing.assert_array_equal(a, b)
+    assert jax.tree.structure(restored.opt_state) == jax.tree.structure(state.opt_state)
+
+
+def test_empty_checkpoint_dir_has_no_latest_step(tmp_path):
+    checkpoints = Checkpoints(tmp_path, keep=3)
+    assert checkpoints.latest_step() is None
+    checkpoints.close()
+
+
+def test_same_run_may_resume_with_other_cadence(tiny, tmp_path):
+    saved = _meta(tiny(tmp_path))
+    check_resume(
+        saved,
+        _meta(tiny(tmp_path / "elsewhere", log_every=1, eval_every=10, steps_per_call=2)),
+        "ckpt",
+    )
+
+
+def test_changed_schedule_is_refused_with_what_changed(tiny, tmp_path):
+    saved = _meta(tiny(tmp_path))
+    with pytest.raises(ResumeError) as info:
+        check_resume(saved, _meta(tiny(tmp_path, steps=60, peak_lr=1e-3)), "WORK/checkpoints/20")
+    message = str(info.value)
+    assert "refusing to resume from WORK/checkpoints/20" in message
+    assert "learning-rate schedule changed" in message
+    assert "num_training_steps: 40 in the checkpoint, 60 now" in message
+    assert "peak_value: 0.003 in the checkpoint, 0.001 now" in message
+    assert "num_warmup_steps: 4 in the checkpoint, 6 now" in message
+
+
+def test_switching_schedule_kind_names_both(tiny, tmp_path):
+    saved = _meta(tiny(tmp_path))
+    with pytest.raises(
+        ResumeError,
+        match="schedule: 'cosine_schedule_with_warmup' in the checkpoint, 'constant_schedule' now",
+    ):
+        check_resume(saved, _meta(tiny(tmp_path, no_lr_schedule=True)), "x")
+
+
+def test_changed_model_seed_or_data_is_refused(tiny, tmp_path):
+    saved = _meta(tiny(tmp_path))
+    with pytest.raises(
+        ResumeError, match=r"run settings changed:\n  seed: 0 in the checkpoint, 1 now"
+    ):
+        check_resume(saved, _meta(tiny(tmp_path, seed=1)), "x")
+    with pytest.raises(ResumeError, match="batch_size: 4 in the checkpoint, 8 now"):
+        check_resume(saved, _meta(tiny(tmp_path, batch_size=8)), "x")
+    with pytest.raises(ResumeError, match="training data changed"):
+        check_resume(saved, _meta(tiny(tmp_path), fingerprint="other"), "x")

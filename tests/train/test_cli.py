@@ -1,0 +1,202 @@
+"""``python -m train``: flags map onto the run config; bad input ends with a message and exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import warmup_jax
+from train import __main__ as cli
+from train.state import make_schedule
+
+ISSUE_FLAGS = (
+    "--workdir",
+    "--preset",
+    "--steps",
+    "--batch_size",
+    "--seq_len",
+    "--seed",
+    "--peak_lr",
+    "--warmup_steps",
+    "--warmup_ratio",
+    "--warmup",
+    "--schedule",
+    "--no_lr_schedule",
+    "--checkpoint_every",
+    "--log_every",
+    "--eval_every",
+    "--steps_per_call",
+    "--dataset",
+    "--data_dir",
+    "--wandb",
+)
+
+
+def _config(argv):
+    parser = cli.build_parser()
+    return cli.config_from_args(parser.parse_args(argv), parser)
+
+
+def test_help_explains_every_flag_of_the_issue():
+    result = subprocess.run(
+        [sys.executable, "-m", "train", "--help"], capture_output=True, text=True, check=True
+    )
+    text = " ".join(result.stdout.split())
+    for flag in ISSUE_FLAGS:
+        assert f"{flag} " in text
+    assert "resumes from the newest checkpoint" in text
+    assert "exponential from peak/1000" in text
+
+
+def test_defaults_come_from_the_preset():
+    config = _config(["--preset", "tiny", "--workdir", "/tmp/x"])
+    assert (config.steps, config.batch_size, config.seq_len, config.model.d_model) == (
+        40,
+        4,
+        32,
+        32,
+    )
+    assert (
+        config.schedule == "cosine" and config.warmup == "linear" and config.num_warmup_steps == 4
+    )
+    assert _config([]).workdir == "runs/small"
+
+
+def test_flags_reach_the_config_and_the_schedule():
+    config = _config(
+        [
+            "--preset",
+            "tiny",
+            "--steps",
+            "100",
+            "--warmup_ratio",
+            "0.05",
+            "--warmup",
+            "exponential",
+            "--schedule",
+            "linear",
+            "--peak_lr",
+            "1e-3",
+            "--seed",
+            "3",
+            "--steps_per_call",
+            "5",
+            "--log_every",
+            "10",
+            "--eval_every",
+            "50",
+            "--checkpoint_every",
+            "25",
+            "--batch_size",
+            "8",
+            "--seq_len",
+            "16",
+        ]
+    )
+    assert (config.steps, config.num_warmup_steps, config.seed, config.steps_per_call) == (
+        100,
+        5,
+        3,
+        5,
+    )
+    assert make_schedule(config) == warmup_jax.linear_schedule_with_warmup(
+        1e-3, num_warmup_steps=5, num_training_steps=100, warmup_type="exponential"
+    )
+    no_schedule = _config(["--no_lr_schedule", "--peak_lr", "0.01"])
+    assert make_schedule(no_schedule) == warmup_jax.constant_schedule(0.01)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "0"], "--steps: must be at least 1, got 0"),
+        (["--steps", "ten"], "--steps: expected a whole number, got 'ten'"),
+        (["--peak_lr", "-1"], "--peak_lr: must be a positive finite number"),
+        (["--warmup_ratio", "1.5"], "--warmup_ratio: must be in [0, 1), got 1.5"),
+        (["--warmup_steps", "3", "--warmup_ratio", "0.1"], "not allowed with argument"),
+        (["--schedule", "cosine_typo"], "invalid choice: 'cosine_typo'"),
+        (["--warmup", "cubic"], "invalid choice: 'cubic'"),
+        (["--preset", "huge"], "invalid choice: 'huge'"),
+        (["--no_lr_schedule", "--warmup_steps", "5"], "cannot be combined with --warmup_steps"),
+        (["--steps", "100", "--warmup_steps", "101"], "warmup (101 steps) is longer than the run"),
+        (
+            ["--preset", "tiny", "--steps_per_call", "3"],
+            "--steps (40) must be a multiple of --steps_per_call (3)",
+        ),
+        (["--schedule_kwargs", "{oops"], "--schedule_kwargs: not valid JSON"),
+        (["--schedule_kwargs", "[1]"], "expected a JSON object"),
+        (["--schedule_kwargs", '{"bogus": 1}'], "does not take bogus"),
+        (["--wandb_mode", "offline"], "only apply together with --wandb"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        _config(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_wandb_without_the_package_exits_2(monkeypatch, capsys):
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SystemExit) as info:
+        _config(["--wandb"])
+    assert info.value.code == 2
+    assert "pip install" in capsys.readouterr().err
+
+
+def _main_exit(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--preset", "tiny", "--no_progress", *argv])
+    return info.value.code, capsys.readouterr().err
+
+
+def test_problems_found_in_the_data_exit_2(tmp_path, source_dir, data_dir, capsys):
+    code, err = _main_exit(
+        [
+            "--workdir",
+            str(tmp_path / "a"),
+            "--dataset",
+            "tiny_shakespear",
+            "--data_dir",
+            str(tmp_path / "tfds"),
+        ],
+        capsys,
+    )
+    assert (
+        code == 2
+        and "'tiny_shakespear' is not a TensorFlow Datasets data set; did you mean tiny_shakespeare"
+        in err
+    )
+
+    one_file = tmp_path / "one"
+    one_file.mkdir()
+    (one_file / "m.py").write_text("x = 1\n")
+    code, err = _main_exit(
+        [
+            "--workdir",
+            str(tmp_path / "b"),
+            "--source_dir",
+            str(one_file),
+            "--data_dir",
+            str(tmp_path / "tfds"),
+        ],
+        capsys,
+    )
+    assert code == 2 and "found 1 .py files under" in err
+
+    code, err = _main_exit(
+        [
+            "--workdir",
+            str(tmp_path / "c"),
+            "--source_dir",
+            str(source_dir),
+            "--data_dir",
+            str(data_dir),
+            "--seq_len",
+            "1000000",
+        ],
+        capsys,
+    )
+    assert code == 2 and "fewer than seq_len + 1 = 1000001" in err

@@ -1,0 +1,133 @@
+"""Where metrics go: ``metrics.jsonl``, TensorBoard event files, optional W&B, a progress bar.
+
+A row is one optimizer step: ``{"step": s, "train/learning_rate": ..., "train/loss": ...}``, where
+``train/learning_rate`` is the LR update ``s`` used (``schedule(s)``) and ``train/loss`` the loss
+before it. A row that also has ``val/loss`` measured the model right after update ``s``.
+The loop hands rows over only at log intervals; nothing here touches the device.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+from collections.abc import Sequence
+from typing import Any
+
+import tqdm
+from tensorboardX import SummaryWriter
+
+from train.config import RunConfig
+
+Row = dict[str, Any]
+METRICS_FILE = "metrics.jsonl"
+
+
+def read_metrics(workdir: str | os.PathLike[str]) -> list[Row]:
+    """The rows of ``WORKDIR/metrics.jsonl``; a torn last line (killed mid-write) is skipped."""
+    path = pathlib.Path(workdir) / METRICS_FILE
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "step" in row:
+            rows.append(row)
+    return rows
+
+
+def _truncate_metrics(workdir: pathlib.Path, start_step: int) -> None:
+    """Keeps only rows before ``start_step``: a resumed run writes the later ones again."""
+    path = workdir / METRICS_FILE
+    if not path.exists():
+        return
+    kept = [r for r in read_metrics(workdir) if r["step"] < start_step]
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    os.replace(tmp, path)
+
+
+def _start_wandb(config: RunConfig, workdir: pathlib.Path) -> Any:
+    try:
+        import wandb  # noqa: PLC0415  (optional: only --wandb needs it)
+    except ImportError as e:
+        raise RuntimeError(
+            "--wandb needs the wandb package, which is not installed: "
+            "pip install 'warmup_jax[wandb]' (or pip install wandb)"
+        ) from e
+    # The id lives in the workdir so a resumed run continues the same W&B run.
+    id_file = workdir / "wandb_run_id"
+    if id_file.exists():
+        run_id = id_file.read_text().strip()
+    else:
+        run_id = wandb.util.generate_id()
+        id_file.write_text(run_id)
+    return wandb.init(
+        project=config.wandb_project,
+        id=run_id,
+        resume="allow",
+        dir=str(workdir),
+        config=config.to_dict(),
+        mode=config.wandb_mode,
+    )
+
+
+class RunLogger:
+    """Writes rows to every sink and keeps the progress bar; ``start_step`` > 0 means resumed."""
+
+    def __init__(self, config: RunConfig, workdir: pathlib.Path, start_step: int) -> None:
+        self.workdir = workdir
+        # First: if W&B cannot start, nothing else has been opened or rewritten.
+        self._wandb = _start_wandb(config, workdir) if config.wandb else None
+        _truncate_metrics(workdir, start_step)
+        self._jsonl = open(workdir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115
+        # purge_step makes TensorBoard drop events a killed run wrote after the checkpoint.
+        self._tb = SummaryWriter(str(workdir / "tb"), purge_step=start_step or None)
+        self._bar = tqdm.tqdm(
+            total=config.steps,
+            initial=start_step,
+            unit="step",
+            dynamic_ncols=True,
+            disable=not config.progress,
+        )
+
+    def write(self, rows: Sequence[Row]) -> None:
+        """Records rows of consecutive steps and advances the progress bar past the last one."""
+        if not rows:
+            return
+        for row in rows:
+            self._jsonl.write(json.dumps(row) + "\n")
+            for key, value in row.items():
+                if key != "step" and isinstance(value, (int, float)):
+                    self._tb.add_scalar(key, value, row["step"])
+            if self._wandb is not None:
+                self._wandb.log({k: v for k, v in row.items() if k != "step"}, step=row["step"])
+        self._jsonl.flush()
+        last = rows[-1]
+        self._bar.update(last["step"] + 1 - self._bar.n)
+        postfix = {
+            "loss": f"{last['train/loss']:.3f}",
+            "lr": f"{last['train/learning_rate']:.3g}",
+            "tok/s": f"{last.get('train/tokens_per_sec', math.nan):,.0f}",
+        }
+        if "val/loss" in last:
+            postfix["val"] = f"{last['val/loss']:.3f}"
+        self._bar.set_postfix(postfix, refresh=True)
+
+    def __enter__(self) -> RunLogger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flushes and closes every sink."""
+        self._bar.close()
+        self._jsonl.close()
+        self._tb.close()
+        if self._wandb is not None:
+            self._wandb.finish()

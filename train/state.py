@@ -1,0 +1,85 @@
+"""The training state (its step count on the device) and the optimizer built from a schedule."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax.training import train_state
+
+import warmup_jax
+from train.config import RunConfig
+from train.model import ByteTransformer
+
+TrainState = train_state.TrainState
+
+
+def _required_defaults(config: RunConfig) -> dict[str, Any]:
+    """Values for the arguments that two schedules require and transformers leaves to the user."""
+    if config.schedule == "cosine_with_min_lr" and not {"min_lr", "min_lr_rate"} & set(
+        config.schedule_kwargs
+    ):
+        return {"min_lr_rate": 0.1}
+    if config.schedule == "warmup_stable_decay":
+        return {"num_decay_steps": math.ceil(0.2 * config.steps)}
+    return {}
+
+
+def make_schedule(config: RunConfig) -> warmup_jax.Schedule:
+    """The run's learning-rate schedule: ``schedule_by_name(config.schedule, ...)``.
+
+    ``config.schedule_kwargs`` (``--schedule_kwargs``) add or override arguments, as transformers'
+    ``lr_scheduler_kwargs`` do; "cosine_with_min_lr" defaults to ``min_lr_rate=0.1`` and
+    "warmup_stable_decay" to a decay over the last 20% of the steps.
+    ``--no_lr_schedule`` gives ``constant_schedule(peak_lr)``, the no-warmup baseline.
+    """
+    if config.no_lr_schedule:
+        return warmup_jax.constant_schedule(config.peak_lr)
+    kwargs: dict[str, Any] = dict(
+        num_warmup_steps=config.num_warmup_steps,
+        num_training_steps=config.steps,
+        warmup_type=config.warmup,
+    )
+    kwargs.update(_required_defaults(config))
+    kwargs.update(config.schedule_kwargs)
+    return warmup_jax.schedule_by_name(config.schedule, config.peak_lr, **kwargs)
+
+
+def make_optimizer(
+    config: RunConfig, schedule: warmup_jax.Schedule
+) -> optax.GradientTransformation:
+    """Global-norm gradient clipping, then AdamW whose learning rate is ``schedule``."""
+    return optax.chain(
+        optax.clip_by_global_norm(config.grad_clip),
+        optax.adamw(
+            learning_rate=schedule,
+            b1=config.b1,
+            b2=config.b2,
+            weight_decay=config.weight_decay,
+        ),
+    )
+
+
+def create_train_state(
+    config: RunConfig,
+    model: ByteTransformer,
+    optimizer: optax.GradientTransformation,
+    sharding: jax.sharding.Sharding | None = None,
+) -> TrainState:
+    """A fresh state from ``config.seed``, made in one jitted call.
+
+    ``step`` is a strongly typed int32 device array from the start: ``TrainState.create``'s Python
+    int would make ``train_step`` compile again after its first call and trip
+    ``jax.transfer_guard("disallow")``.
+    """
+
+    def init() -> TrainState:
+        dummy = jnp.zeros((1, config.seq_len), jnp.int32)
+        params = model.init(jax.random.key(config.seed), dummy)["params"]
+        state = TrainState.create(apply_fn=model.apply, params=params, tx=optimizer)
+        return state.replace(step=jnp.zeros((), jnp.int32))
+
+    return jax.jit(init, out_shardings=sharding)()
