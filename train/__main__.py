@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import warmup_jax
+from warmup_jax.expressions import looks_like_expression
 from train.config import PRESETS, ConfigError, RunConfig, make_config
 from train.state import make_schedule
 
@@ -60,6 +61,17 @@ def _json_object(text: str) -> dict:
 def _default(field: str) -> str:
     """'(default: X)' from RunConfig's own default, so --help never goes stale."""
     return f"(default: {_RUN_DEFAULTS[field]})"
+
+
+def _schedule_name_or_expression(text: str) -> str:
+    if looks_like_expression(text):
+        return text  # parsed with the run's numbers in config_from_args, which reports errors
+    if text not in warmup_jax.SCHEDULE_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown schedule {text!r}; choose one of {', '.join(warmup_jax.SCHEDULE_NAMES)}, "
+            "or give a schedule expression such as 'linear_warmup(100) >> cosine(900)'"
+        )
+    return text
 
 
 def _by_preset(field: str) -> str:
@@ -132,9 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lr.add_argument(
         "--schedule",
-        choices=warmup_jax.SCHEDULE_NAMES,
+        type=_schedule_name_or_expression,
         default=None,
-        help="the schedule's shape after warmup, by its transformers name " + _default("schedule"),
+        metavar="NAME_OR_EXPRESSION",
+        help="the schedule's shape after warmup, by its transformers name ("
+        + ", ".join(warmup_jax.SCHEDULE_NAMES)
+        + ") "
+        + _default("schedule")
+        + "; or a quoted schedule expression that gives the learning rate itself, where "
+        "peak, steps, warmup_steps and decay_steps name the run's values, e.g. "
+        "'linear_warmup(warmup_steps) >> cosine(decay_steps, init=peak, final=0.01)' or "
+        "'peak * linear_warmup(100) * rsqrt(1000)' (see warmup_jax/expressions.py)",
     )
     lr.add_argument(
         "--schedule_kwargs",
@@ -159,6 +179,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="shape of the warmup: a straight line from 0, or exponential from "
         "peak/1000 " + _default("warmup"),
+    )
+    lr.add_argument(
+        "--warmup_one_step_ahead",
+        action="store_true",
+        help="evaluate the warmup at step + 1, so the first update already moves the weights "
+        "(as pytorch_warmup does) instead of using learning rate 0",
+    )
+    lr.add_argument(
+        "--scale_lr",
+        choices=warmup_jax.SCALING_RULES,
+        help="scale --peak_lr from --base_batch_size to --batch_size: 'linear' (Goyal et al.; "
+        "needs a longer warmup as the batch grows) or 'sqrt' (usual for Adam)",
+    )
+    lr.add_argument(
+        "--base_batch_size",
+        type=_positive_int,
+        help="the batch size at which --peak_lr was tuned (with --scale_lr)",
+    )
+    lr.add_argument(
+        "--rewarmup_steps",
+        type=_positive_int,
+        help="continue a finished (or stable-phase) run in --workdir with a fresh warmup of "
+        "this many steps, from the learning rate it had to --rewarmup_peak_lr, then a decay "
+        "until the new --steps; recorded with every later checkpoint",
+    )
+    lr.add_argument(
+        "--rewarmup_peak_lr",
+        type=_positive_float,
+        help="the new peak of --rewarmup_steps (default: --peak_lr)",
+    )
+    lr.add_argument(
+        "--rewarmup_from",
+        type=_positive_int,
+        help="the step where the rewarmup starts (default: the newest checkpoint's step)",
     )
     lr.add_argument(
         "--no_lr_schedule",
@@ -283,6 +337,12 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         warmup_ratio=args.warmup_ratio,
         warmup=args.warmup,
         no_lr_schedule=args.no_lr_schedule,
+        warmup_one_step_ahead=args.warmup_one_step_ahead or None,
+        scale_lr=args.scale_lr,
+        base_batch_size=args.base_batch_size,
+        rewarmup_steps=args.rewarmup_steps,
+        rewarmup_peak_lr=args.rewarmup_peak_lr,
+        rewarmup_from=args.rewarmup_from,
         weight_decay=args.weight_decay,
         grad_clip=args.grad_clip,
         log_every=args.log_every,

@@ -54,6 +54,14 @@ class RunConfig:
     warmup_steps: int | None = None
     warmup_ratio: float = 0.1
     no_lr_schedule: bool = False
+    warmup_one_step_ahead: bool = False
+    # Peak scaling with the batch size (warmup_jax.scale_peak_lr): "linear" or "sqrt".
+    scale_lr: str | None = None
+    base_batch_size: int | None = None
+    # Continuing a finished or stable-phase run with a fresh warmup (warmup_jax.rewarmup).
+    rewarmup_steps: int | None = None
+    rewarmup_peak_lr: float | None = None
+    rewarmup_from: int | None = None
     # Optimizer (optax.adamw after global-norm clipping).
     weight_decay: float = 0.1
     b1: float = 0.9
@@ -82,6 +90,17 @@ class RunConfig:
         return math.ceil(self.warmup_ratio * self.steps)
 
     @property
+    def effective_peak_lr(self) -> float:
+        """``peak_lr``, scaled to the batch size when ``--scale_lr`` asks for it."""
+        if self.scale_lr is None:
+            return self.peak_lr
+        import warmup_jax  # noqa: PLC0415  (config.py stays import-light for the CLI)
+
+        return warmup_jax.scale_peak_lr(
+            self.peak_lr, self.batch_size, self.base_batch_size, self.scale_lr
+        )
+
+    @property
     def tokens_per_step(self) -> int:
         """Predicted tokens per optimizer step."""
         return self.batch_size * self.seq_len
@@ -108,6 +127,15 @@ class RunConfig:
                 f"the warmup ({self.num_warmup_steps} steps) is longer than the run "
                 f"(--steps {self.steps})"
             )
+        if (self.scale_lr is None) != (self.base_batch_size is None):
+            raise ConfigError(
+                "--scale_lr and --base_batch_size go together: the rule scales --peak_lr from "
+                "the batch size it was tuned at (--base_batch_size) to --batch_size"
+            )
+        if self.rewarmup_steps is None and (
+            self.rewarmup_peak_lr is not None or self.rewarmup_from is not None
+        ):
+            raise ConfigError("--rewarmup_peak_lr and --rewarmup_from need --rewarmup_steps")
         k = self.steps_per_call
         for name in ("steps", "log_every", "eval_every", "checkpoint_every", "stop_after"):
             value = getattr(self, name)

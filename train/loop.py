@@ -23,6 +23,7 @@ from train.distributed import batch_sharding, check_batch_size, make_mesh, repli
 from train.logging import RunLogger, read_metrics
 from train.model import ByteTransformer
 from train.plots import plot_loss, plot_lr
+from train.rewarmup import accept_rewarmup, rewarmup_schedule
 from train.state import create_train_state, make_optimizer, make_schedule
 from train.step import make_eval_step, make_train_step
 
@@ -82,6 +83,9 @@ def run(config: RunConfig) -> dict[str, Any]:
     workdir = pathlib.Path(config.workdir).expanduser().resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     schedule = make_schedule(config)
+    if config.rewarmup_steps is not None:
+        schedule = rewarmup_schedule(config, workdir)
+        print(f"rewarmup: {schedule!r}", flush=True)
     data = load_data(config)
     mesh = make_mesh()
     check_batch_size(config.batch_size, mesh)
@@ -103,9 +107,10 @@ def run(config: RunConfig) -> dict[str, Any]:
     with Checkpoints(workdir, config.keep_checkpoints) as checkpoints:
         latest = checkpoints.latest_step()
         if latest is not None:
-            check_resume(
-                checkpoints.read_meta(latest), meta, str(checkpoints.directory / str(latest))
-            )
+            saved = checkpoints.read_meta(latest)
+            if config.rewarmup_steps is not None:
+                saved = accept_rewarmup(saved, schedule)
+            check_resume(saved, meta, str(checkpoints.directory / str(latest)))
             state = checkpoints.restore(latest, like=state)
         start = latest or 0
         end = config.steps if config.stop_after is None else min(config.steps, config.stop_after)

@@ -116,7 +116,7 @@ def test_flags_reach_the_config_and_the_schedule():
         (["--peak_lr", "-1"], "--peak_lr: must be a positive finite number"),
         (["--warmup_ratio", "1.5"], "--warmup_ratio: must be in [0, 1), got 1.5"),
         (["--warmup_steps", "3", "--warmup_ratio", "0.1"], "not allowed with argument"),
-        (["--schedule", "cosine_typo"], "invalid choice: 'cosine_typo'"),
+        (["--schedule", "cosine_typo"], "unknown schedule 'cosine_typo'; choose one of linear, cosine,"),
         (["--warmup", "cubic"], "invalid choice: 'cubic'"),
         (["--preset", "huge"], "invalid choice: 'huge'"),
         (["--no_lr_schedule", "--warmup_steps", "5"], "cannot be combined with --warmup_steps"),
