@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -164,6 +165,16 @@ def length_of(schedule: Any) -> int | None:
     if name == "multiply":
         lengths = [length_of(f) for f in arguments["factors"] if callable(f)]
         return None if not lengths or None in lengths else max(lengths)
+    if name == "rewarmup":
+        decay = arguments["decay"]
+        rest = 0 if decay is None else length_of(decay)
+        end = arguments["at_step"] + arguments["warmup_steps"]
+        return None if rest is None else end + rest
+    if name == "cyclic_schedule" and arguments["cycle_limit"] is not None:
+        first, mul, count = arguments["first_cycle_steps"], arguments["cycle_mul"], arguments["cycle_limit"]
+        cycles = first * count if mul == 1 else first * (mul**count - 1) / (mul - 1)
+        prefix = 0 if arguments["warmup_every_cycle"] else arguments["warmup_steps"]
+        return prefix + math.ceil(cycles - 1e-9)
     if name == "warmup_stable_decay":
         return arguments["warmup_steps"] + arguments["stable_steps"] + arguments["decay_steps"]
     for key in ("num_training_steps", "decay_steps"):

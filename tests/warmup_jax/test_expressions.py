@@ -149,3 +149,18 @@ def test_scale_peak_lr():
         wj.scale_peak_lr(0.1, 512, 256, rule="cube")
     with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, "):
         wj.scale_peak_lr(0.1, 0, 256)
+
+
+def test_lengths_let_finite_schedules_be_chained():
+    from warmup_jax.expressions import length_of
+
+    cyclic = wj.cyclic_schedule(1.0, 100, cycle_mul=2.0, cycle_limit=3)
+    assert length_of(cyclic) == 700
+    assert length_of(wj.cyclic_schedule(1.0, 100, cycle_limit=3, warmup_steps=10, warmup_every_cycle=False)) == 310
+    assert length_of(wj.cyclic_schedule(1.0, 100)) is None
+    old = wj.linear_schedule_with_warmup(1.0, 10, 100)
+    assert length_of(wj.rewarmup(old, 100, 0.5, 10, decay=wj.linear_decay(0.5, 50))) == 160
+    assert length_of(wj.rewarmup(old, 100, 0.5, 10)) == 110
+    assert length_of(wj.warmup_stable_decay(1.0, 10, 20, 30)) == 60
+    chained = wj.parse("cyclic_schedule(1.0, 100, cycle_limit=2) >> constant(0.5)")
+    np.testing.assert_array_equal(values(chained, [199, 200, 10_000])[1:], [0.5, 0.5])
