@@ -19,6 +19,7 @@ import numpy as np
 import optax
 
 from warmup_jax import _checks
+from warmup_jax._curves import half_cosine_parts
 from warmup_jax._schedule import Schedule, evaluate, float_dtype, register
 from warmup_jax.decays import constant
 from warmup_jax.warmups import DEFAULT_EXPONENTIAL_START, STRATEGIES, warmup
@@ -175,12 +176,13 @@ def cyclic_schedule(
                 ramp = jnp.exp(log_init * (1.0 - fraction))
             warm = jnp.minimum(peak * ramp, peak)
             warm = jnp.where(position <= 0, peak * init_fraction, warm)
-            progress = (position - warmup_steps) / (length - warmup_steps)
+            done, total = position - warmup_steps, length - warmup_steps
         else:
-            progress = position / length
-        progress = jnp.clip(progress, 0.0, 1.0)
+            done, total = position, length
+        done = jnp.clip(done, 0.0, total)
+        progress = done / total
         if decay == "cosine":
-            curve = 0.5 * (1.0 + jnp.cos(math.pi * progress))
+            curve = half_cosine_parts(done, total - done, total)
         elif decay == "linear":
             curve = 1.0 - progress
         else:

@@ -15,30 +15,12 @@ import jax
 import jax.numpy as jnp
 
 from warmup_jax import _checks
+from warmup_jax._curves import half_cosine, one_minus_sqrt
 from warmup_jax._schedule import Schedule, float_dtype, register
 
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 # More cycles than this are noise in float32 (and 2 pi c s would overflow it).
 MAX_CYCLES = 1e6
-
-
-def half_cosine(elapsed: jax.Array, length: int) -> jax.Array:
-    """``0.5 * (1 + cos(pi * elapsed / length))`` for an integer ``elapsed``, accurate near 0.
-
-    The textbook form cancels in float32 as the cosine nears -1 (a value of 1e-6 comes out with a
-    relative error of about 10%). The same function is ``sin(pi/2 * q)**2`` with ``q`` the
-    remaining fraction ``(length - elapsed) / length``, which integer subtraction gives exactly;
-    in the first half, where the value is at least 1/2, ``sin(pi/2 * q)`` is computed as
-    ``sin(pi/2 * p + pi/2)`` from the elapsed fraction ``p``. One sine either way.
-    """
-    scale = float_dtype().type(0.5 * math.pi / length)
-    first_half = elapsed <= length - elapsed
-    angle = jnp.where(
-        first_half,
-        scale * elapsed.astype(float_dtype()) + float_dtype().type(0.5 * math.pi),
-        scale * (length - elapsed).astype(float_dtype()),
-    )
-    return jnp.sin(angle) ** 2
 
 
 def _ends_exactly(
@@ -161,8 +143,7 @@ def one_minus_sqrt_decay(init_value: float, decay_steps: int, final_value: float
     [1.0, 0.5, 0.2929, 0.134, 0.0]
     """
     init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    fraction = _fraction(decay_steps)
-    curve = lambda elapsed: 1.0 - jnp.sqrt(fraction(elapsed))  # noqa: E731
+    curve = lambda elapsed: one_minus_sqrt(elapsed, decay_steps)  # noqa: E731
     return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve))
 
 

@@ -171,7 +171,11 @@ def length_of(schedule: Any) -> int | None:
         end = arguments["at_step"] + arguments["warmup_steps"]
         return None if rest is None else end + rest
     if name == "cyclic_schedule" and arguments["cycle_limit"] is not None:
-        first, mul, count = arguments["first_cycle_steps"], arguments["cycle_mul"], arguments["cycle_limit"]
+        first, mul, count = (
+            arguments["first_cycle_steps"],
+            arguments["cycle_mul"],
+            arguments["cycle_limit"],
+        )
         cycles = first * count if mul == 1 else first * (mul**count - 1) / (mul - 1)
         prefix = 0 if arguments["warmup_every_cycle"] else arguments["warmup_steps"]
         return prefix + math.ceil(cycles - 1e-9)

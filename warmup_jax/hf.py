@@ -26,7 +26,14 @@ import jax.numpy as jnp
 
 from warmup_jax import _checks
 from warmup_jax._schedule import Schedule, float_dtype, register
-from warmup_jax.decays import MAX_CYCLES, half_cosine
+from warmup_jax._curves import (
+    can_reduce_exactly,
+    half_cosine,
+    mulmod,
+    one_minus_sqrt,
+    periodic_cosine,
+)
+from warmup_jax.decays import MAX_CYCLES
 from warmup_jax.warmups import DEFAULT_EXPONENTIAL_START
 
 WARMUP_TYPES = ("linear", "exponential")
@@ -105,11 +112,9 @@ def _cosine64(progress: float, num_cycles: float) -> float:
 
 
 def _cosine(elapsed: jax.Array, length: int, num_cycles: float) -> jax.Array:
-    """The same factor at ``progress = elapsed / length``; the default half cosine stays accurate
-    near its zero (see :func:`warmup_jax.decays.half_cosine`)."""
-    if num_cycles == 0.5:
-        return half_cosine(elapsed, length)
-    return 0.5 * (1.0 + jnp.cos(math.pi * float(num_cycles) * 2.0 * (_f(elapsed) / length)))
+    """The same factor at ``progress = elapsed / length``, accurate near its zeros
+    (see :func:`warmup_jax._curves.periodic_cosine`)."""
+    return periodic_cosine(elapsed, length, num_cycles)
 
 
 def _cycles(num_cycles: Any) -> float:
@@ -249,18 +254,18 @@ def cosine_with_hard_restarts_schedule_with_warmup(
     num_warmup_steps, num_training_steps = _steps(num_warmup_steps, num_training_steps)
     num_cycles = _checks.integer("num_cycles", num_cycles, minimum=1)
     length = max(1, num_training_steps - num_warmup_steps)
+    exact = can_reduce_exactly(num_cycles, length)
 
     def after(step: jax.Array) -> jax.Array:
         elapsed = step - num_warmup_steps
         done = elapsed >= length
         elapsed = jnp.clip(elapsed, 0, length - 1)
-        # (num_cycles * elapsed) mod length, exactly: estimate the quotient in floats, then fix
-        # the remainder with wrapping int32 arithmetic (the true remainder is small).
-        quotient = jnp.floor(_f(elapsed) * num_cycles / length).astype(elapsed.dtype)
-        remainder = elapsed * num_cycles - quotient * length
-        remainder = jnp.where(remainder < 0, remainder + length, remainder)
-        remainder = jnp.where(remainder >= length, remainder - length, remainder)
-        factor = 0.5 * (1.0 + jnp.cos(math.pi * (_f(remainder) / length)))
+        if exact:  # (num_cycles * elapsed) mod length in integers: restarts on the exact step
+            factor = half_cosine(mulmod(elapsed, num_cycles, length), length)
+        else:
+            factor = 0.5 * (
+                1.0 + jnp.cos(math.pi * jnp.mod(_f(elapsed) * num_cycles / length, 1.0))
+            )
         return jnp.where(done, 0.0, jnp.maximum(0.0, factor))
 
     # With T == W transformers' progress is 0 at step T (a restart at the peak), so pin T only after it.
@@ -420,7 +425,7 @@ def _wsd_decay(kind: str, elapsed: jax.Array, length: int, num_cycles: float) ->
         return _f(length - elapsed) / length
     if kind == "cosine":
         return _cosine(elapsed, length, num_cycles)
-    return 1.0 - jnp.sqrt(_f(elapsed) / length)
+    return one_minus_sqrt(elapsed, length)
 
 
 @register

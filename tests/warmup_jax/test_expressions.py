@@ -156,7 +156,12 @@ def test_lengths_let_finite_schedules_be_chained():
 
     cyclic = wj.cyclic_schedule(1.0, 100, cycle_mul=2.0, cycle_limit=3)
     assert length_of(cyclic) == 700
-    assert length_of(wj.cyclic_schedule(1.0, 100, cycle_limit=3, warmup_steps=10, warmup_every_cycle=False)) == 310
+    assert (
+        length_of(
+            wj.cyclic_schedule(1.0, 100, cycle_limit=3, warmup_steps=10, warmup_every_cycle=False)
+        )
+        == 310
+    )
     assert length_of(wj.cyclic_schedule(1.0, 100)) is None
     old = wj.linear_schedule_with_warmup(1.0, 10, 100)
     assert length_of(wj.rewarmup(old, 100, 0.5, 10, decay=wj.linear_decay(0.5, 50))) == 160
