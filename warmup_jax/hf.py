@@ -106,8 +106,11 @@ def _schedule(
     return Schedule(fn, warmup_steps=num_warmup_steps)
 
 
-def _cosine64(progress: float, num_cycles: float) -> float:
-    """transformers' cosine factor ``0.5 * (1 + cos(pi * num_cycles * 2 * progress))`` in float64."""
+def _cosine_at_end(num_warmup_steps: int, num_training_steps: int, num_cycles: float) -> float:
+    """transformers' cosine factor ``0.5 * (1 + cos(pi * num_cycles * 2 * p))`` at step ``T``."""
+    progress = (num_training_steps - num_warmup_steps) / max(1, num_training_steps - num_warmup_steps)
+    if num_cycles == 0.5 and progress == 1.0:
+        return 0.0  # cos(pi) is -1; float64 leaves 6e-17 behind
     return 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
 
 
@@ -216,10 +219,7 @@ def cosine_schedule_with_warmup(
     def after(step: jax.Array) -> jax.Array:
         return jnp.maximum(0.0, _cosine(step - num_warmup_steps, length, num_cycles))
 
-    end_progress = (num_training_steps - num_warmup_steps) / length
-    end = peak_value * max(0.0, _cosine64(end_progress, num_cycles))
-    if num_cycles == 0.5 and end_progress == 1.0:
-        end = 0.0  # cos(pi) is -1; float64 leaves 6e-17 behind
+    end = peak_value * max(0.0, _cosine_at_end(num_warmup_steps, num_training_steps, num_cycles))
     return _schedule(
         warmup_one_step_ahead,
         peak_value,
@@ -393,10 +393,7 @@ def cosine_with_min_lr_schedule_with_warmup(
         cosine = _cosine(step - num_warmup_steps, length, num_cycles)
         return jnp.maximum(0.0, cosine * (1.0 - rate) + rate)
 
-    end_progress = (num_training_steps - num_warmup_steps) / length
-    cosine_end = (
-        0.0 if num_cycles == 0.5 and end_progress == 1.0 else _cosine64(end_progress, num_cycles)
-    )
+    cosine_end = _cosine_at_end(num_warmup_steps, num_training_steps, num_cycles)
     end = peak_value * max(0.0, cosine_end * (1.0 - rate) + rate)
     return _schedule(
         warmup_one_step_ahead,
