@@ -271,7 +271,9 @@ def load_tfds(
         )
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ConfigError(
-            f"--dataset {name!r} is not a TensorFlow Datasets data set{hint}"
+            f"--dataset {name!r} is not a TensorFlow Datasets data set{hint} (the names are "
+            "listed at https://www.tensorflow.org/datasets/catalog/overview; leave out --dataset "
+            "to train on the Python sources)"
         ) from None
     splits = set(tfds.builder(name, data_dir=data_dir).info.splits.keys())
     if splits and "validation" not in splits and "test" not in splits:
@@ -298,39 +300,70 @@ def _check_long_enough(tokens: np.ndarray, seq_len: int, split: str) -> None:
 
 
 def _windows(
-    tokens: np.ndarray, rng: np.random.Generator, batch_size: int, seq_len: int
+    tokens: np.ndarray,
+    rng: np.random.Generator,
+    batch_size: int,
+    seq_len: int,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
+    # All starts are drawn, then only ``rows`` are read: row r is the same for any ``rows``.
     starts = rng.integers(0, len(tokens) - seq_len, size=batch_size)
+    if rows is not None:
+        starts = starts[rows]
     return tokens[starts[:, None] + np.arange(seq_len + 1)]
 
 
 def train_batch(
-    tokens: np.ndarray, seed: int, step: int, batch_size: int, seq_len: int
+    tokens: np.ndarray,
+    seed: int,
+    step: int,
+    batch_size: int,
+    seq_len: int,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """The batch of training step ``step``: ``uint8[batch_size, seq_len + 1]`` random windows.
 
-    A pure function of its arguments, so a resumed run, or a host that makes only its rows of a
-    data-parallel batch, gets the same bytes.
+    A pure function of its arguments, so a resumed run gets the same bytes. ``rows`` (indices
+    into the batch) gives only those rows, exactly as they are in the whole batch: how each
+    process of a data-parallel run makes just its own share.
     """
     _check_long_enough(tokens, seq_len, "train")
-    return _windows(tokens, np.random.default_rng([seed, step]), batch_size, seq_len)
+    return _windows(tokens, np.random.default_rng([seed, step]), batch_size, seq_len, rows)
 
 
 def train_batches(
-    tokens: np.ndarray, seed: int, first_step: int, num_steps: int, batch_size: int, seq_len: int
+    tokens: np.ndarray,
+    seed: int,
+    first_step: int,
+    num_steps: int,
+    batch_size: int,
+    seq_len: int,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """The batches of ``num_steps`` consecutive steps: ``uint8[num_steps, batch, seq_len + 1]``."""
     return np.stack(
-        [train_batch(tokens, seed, first_step + k, batch_size, seq_len) for k in range(num_steps)]
+        [
+            train_batch(tokens, seed, first_step + k, batch_size, seq_len, rows)
+            for k in range(num_steps)
+        ]
     )
 
 
-def eval_batches(tokens: np.ndarray, num_batches: int, batch_size: int, seq_len: int) -> np.ndarray:
-    """The fixed validation windows: ``uint8[num_batches, batch_size, seq_len + 1]``."""
+def eval_batches(
+    tokens: np.ndarray,
+    num_batches: int,
+    batch_size: int,
+    seq_len: int,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """The fixed validation windows: ``uint8[num_batches, batch_size, seq_len + 1]``.
+
+    ``rows`` selects rows of every batch, as in ``train_batch``.
+    """
     _check_long_enough(tokens, seq_len, "validation")
     return np.stack(
         [
-            _windows(tokens, np.random.default_rng([EVAL_SEED, i]), batch_size, seq_len)
+            _windows(tokens, np.random.default_rng([EVAL_SEED, i]), batch_size, seq_len, rows)
             for i in range(num_batches)
         ]
     )
