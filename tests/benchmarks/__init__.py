@@ -1,0 +1,1 @@
+"""The benchmarks: their figures and reports."""
