@@ -11,12 +11,16 @@ import dataclasses
 import importlib.util
 import json
 import math
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
 import warmup_jax
 from warmup_jax.expressions import looks_like_expression
+from train import distributed
 from train.config import PRESETS, ConfigError, RunConfig, make_config
+from train.faults import EXIT_WRITE_ERROR, RunStopped, signal_exit_status
 from train.state import make_schedule
 
 
@@ -95,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
             "library (prepared once into a cache, no download). Running the same command again "
             "with the same --workdir resumes from the newest checkpoint."
         ),
+        epilog=(
+            "Exit status: 0 done (or stopped by --stop_after); 2 bad flags or settings, a "
+            "refused resume or a workdir in use by another run (nothing written); 3 the loss or "
+            "gradient became NaN or infinite (stopped, last good checkpoint kept); 4 a "
+            "checkpoint or metrics.jsonl could not be written, e.g. disk full (stopped, older "
+            "checkpoints intact); 130 or 143 stopped by SIGINT (Ctrl-C) or SIGTERM after "
+            "finishing the step and writing a checkpoint. After 3, 4, 130 and 143 the same "
+            "command continues from the newest good checkpoint."
+        ),
     )
     run = p.add_argument_group("run")
     run.add_argument(
@@ -134,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         help="stop once this many steps are done, as if the job were killed "
         "(to try resuming: run the same command again without it)",
+    )
+    run.add_argument(
+        "--allow_schedule_change",
+        action="store_true",
+        help="resume even though the learning-rate schedule flags (--peak_lr, --steps, the "
+        "warmup, --schedule) differ from the checkpoint's: the new schedule applies from the "
+        "checkpoint's step on, and what changed is printed and recorded in later checkpoints "
+        "(without this flag such a resume is refused)",
     )
 
     lr = p.add_argument_group("learning rate")
@@ -299,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="'offline' writes the W&B run under the workdir for a later 'wandb sync' "
         "and needs no network (default: W&B's own, i.e. $WANDB_MODE or online)",
     )
+    distributed.add_flags(p)
     return p
 
 
@@ -372,23 +394,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m train``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Before config_from_args: building the schedule starts JAX, and jax.distributed must be first.
+    distributed.start(args, parser)
     config = config_from_args(args, parser)
     # Imported after parsing: --help and bad flags answer without loading tfds, orbax, matplotlib.
     from train.loop import run  # noqa: PLC0415
 
     try:
-        summary = run(config)
+        summary = run(config, allow_schedule_change=args.allow_schedule_change)
     except ConfigError as e:  # Found only once the data or the checkpoint is read.
         parser.exit(2, f"{parser.prog}: error: {e}\n")
+    except RunStopped as e:  # A fault; the message says what is intact and what to do.
+        print(f"{parser.prog}: stopped: {e}", file=sys.stderr)
+        return e.exit_status
+    if not distributed.is_main_process():  # Process 0 reports for the whole run.
+        return signal_exit_status(getattr(signal, summary["signal"])) if "signal" in summary else 0
     if "final_val_loss" in summary:
         print(
             f"done: {summary['steps']} steps, validation loss {summary['final_val_loss']:.4f} "
             f"(perplexity {summary['final_perplexity']:.3f}); outputs in {config.workdir}"
         )
+    elif "signal" in summary:
+        print(
+            f"stopped by {summary['signal']} after step {summary['steps']}, with a checkpoint "
+            f"of it in {config.workdir}/checkpoints; run the same command again to continue",
+            file=sys.stderr,
+        )
+        return signal_exit_status(getattr(signal, summary["signal"]))
     else:
         print(f"stopped after step {summary['steps']}; run the same command again to resume")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if status == EXIT_WRITE_ERROR:
+        # Orbax's threads of the failed save can wait minutes for it before the process may end;
+        # everything of the run is already closed and the message printed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

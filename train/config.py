@@ -125,7 +125,8 @@ class RunConfig:
         if self.num_warmup_steps > self.steps:
             raise ConfigError(
                 f"the warmup ({self.num_warmup_steps} steps) is longer than the run "
-                f"(--steps {self.steps})"
+                f"(--steps {self.steps}): give --warmup_steps at most {self.steps}, or a "
+                "--warmup_ratio below 1"
             )
         if (self.scale_lr is None) != (self.base_batch_size is None):
             raise ConfigError(

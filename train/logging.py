@@ -4,6 +4,10 @@ A row is one optimizer step: ``{"step": s, "train/learning_rate": ..., "train/lo
 ``train/learning_rate`` is the LR update ``s`` used (``schedule(s)``) and ``train/loss`` the loss
 before it. A row that also has ``val/loss`` measured the model right after update ``s``.
 The loop hands rows over only at log intervals; nothing here touches the device.
+
+``metrics.jsonl`` survives crashes: each interval's rows go out as whole lines in one write, and a
+resumed run first drops a torn last line and the rows past its checkpoint (rewriting the file into
+a temporary one, then renaming it over), so the file always ends with one row per step.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import tqdm
 from tensorboardX import SummaryWriter
 
+from train import faults
 from train.config import RunConfig
 
 Row = dict[str, Any]
@@ -40,15 +45,23 @@ def read_metrics(workdir: str | os.PathLike[str]) -> list[Row]:
     return rows
 
 
+def write_atomically(path: pathlib.Path, text: str) -> None:
+    """Writes ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def _truncate_metrics(workdir: pathlib.Path, start_step: int) -> None:
     """Keeps only rows before ``start_step``: a resumed run writes the later ones again."""
     path = workdir / METRICS_FILE
     if not path.exists():
         return
     kept = [r for r in read_metrics(workdir) if r["step"] < start_step]
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-    os.replace(tmp, path)
+    write_atomically(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def _start_wandb(config: RunConfig, workdir: pathlib.Path) -> Any:
@@ -84,7 +97,8 @@ class RunLogger:
         # First: if W&B cannot start, nothing else has been opened or rewritten.
         self._wandb = _start_wandb(config, workdir) if config.wandb else None
         _truncate_metrics(workdir, start_step)
-        self._jsonl = open(workdir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115
+        # Unbuffered: each write() below is one system call of whole lines.
+        self._jsonl = open(workdir / METRICS_FILE, "ab", buffering=0)  # noqa: SIM115
         # purge_step makes TensorBoard drop events a killed run wrote after the checkpoint.
         self._tb = SummaryWriter(str(workdir / "tb"), purge_step=start_step or None)
         self._bar = tqdm.tqdm(
@@ -99,14 +113,13 @@ class RunLogger:
         """Records rows of consecutive steps and advances the progress bar past the last one."""
         if not rows:
             return
+        self._append_lines("".join(json.dumps(row) + "\n" for row in rows).encode())
         for row in rows:
-            self._jsonl.write(json.dumps(row) + "\n")
             for key, value in row.items():
                 if key != "step" and isinstance(value, (int, float)):
                     self._tb.add_scalar(key, value, row["step"])
             if self._wandb is not None:
                 self._wandb.log({k: v for k, v in row.items() if k != "step"}, step=row["step"])
-        self._jsonl.flush()
         last = rows[-1]
         self._bar.update(last["step"] + 1 - self._bar.n)
         postfix = {
@@ -117,6 +130,18 @@ class RunLogger:
         if "val/loss" in last:
             postfix["val"] = f"{last['val/loss']:.3f}"
         self._bar.set_postfix(postfix, refresh=True)
+
+    def _append_lines(self, data: bytes) -> None:
+        try:
+            view = memoryview(data)
+            while view:  # A regular file takes it all at once; the loop is for the odd case.
+                view = view[self._jsonl.write(view) :]
+        except OSError as e:
+            raise faults.WriteError(
+                f"could not append to {self.workdir / METRICS_FILE}: {e}. Stopped; the "
+                "checkpoints are intact. Free some disk space or make the workdir writable, "
+                "then run the same command again to continue."
+            ) from e
 
     def __enter__(self) -> RunLogger:
         return self

@@ -3,6 +3,11 @@
 ``run(config)`` starts fresh in an empty workdir and otherwise resumes from the newest checkpoint
 (after checking that the schedule and the settings that shape the numbers are unchanged). It leaves
 ``metrics.jsonl``, ``tb/``, ``checkpoints/``, ``lr.png``, ``loss.png`` and ``summary.json``.
+
+Faults (train/faults.py): bad settings are found before anything is written; the workdir is
+locked while a run trains; SIGTERM/SIGINT finish the step and checkpoint; a non-finite metric
+stops the run before it can reach a checkpoint; a failed save stops it with the older checkpoints
+intact; a damaged newest checkpoint is skipped.
 """
 
 from __future__ import annotations
@@ -17,10 +22,20 @@ import jax
 import numpy as np
 
 from train import data as data_lib
-from train.checkpoint import Checkpoints, check_resume, make_meta
+from train import faults
+from train.checkpoint import Checkpoints, make_meta, resume
 from train.config import RunConfig
-from train.distributed import batch_sharding, check_batch_size, make_mesh, replicated
-from train.logging import RunLogger, read_metrics
+from train.distributed import (
+    check_batch_size,
+    check_same_run,
+    is_main_process,
+    main_process_first,
+    make_mesh,
+    replicated,
+    row_shard,
+)
+from train.lock import WorkdirLock
+from train.logging import RunLogger, read_metrics, write_atomically
 from train.model import ByteTransformer
 from train.plots import plot_loss, plot_lr
 from train.rewarmup import accept_rewarmup, rewarmup_schedule
@@ -35,13 +50,33 @@ def load_data(config: RunConfig) -> data_lib.TextData:
     return data_lib.load_tfds(config.dataset, config.data_dir, config.text_key)
 
 
-def _host_batch(tokens: np.ndarray, config: RunConfig, step: int) -> np.ndarray:
-    """The bytes for the call starting at ``step``: one batch, or ``steps_per_call`` stacked."""
+def _host_batch(
+    tokens: np.ndarray, config: RunConfig, step: int, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """The bytes for the call starting at ``step``: one batch, or ``steps_per_call`` stacked.
+
+    ``rows``: only these rows of each batch (this process's share of a data-parallel batch).
+    """
     if config.steps_per_call == 1:
-        return data_lib.train_batch(tokens, config.seed, step, config.batch_size, config.seq_len)
+        return data_lib.train_batch(
+            tokens, config.seed, step, config.batch_size, config.seq_len, rows
+        )
     return data_lib.train_batches(
-        tokens, config.seed, step, config.steps_per_call, config.batch_size, config.seq_len
+        tokens, config.seed, step, config.steps_per_call, config.batch_size, config.seq_len, rows
     )
+
+
+class _QuietLogger:
+    """Stands in for ``RunLogger`` in processes other than 0: only process 0 writes outputs."""
+
+    def write(self, rows: Any) -> None:
+        del rows
+
+    def __enter__(self) -> _QuietLogger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
 
 
 def _is_due(step: int, every: int, last: int) -> bool:
@@ -73,27 +108,37 @@ def _eval_row(loss: jax.Array) -> dict[str, float]:
     return {"val/loss": value, "val/perplexity": math.exp(value)}
 
 
-def run(config: RunConfig) -> dict[str, Any]:
+def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, Any]:
     """Trains (or resumes) the run described by ``config``; returns what summary.json holds.
 
-    Raises ``ConfigError`` for settings that cannot work with the data, and its subclass
-    ``ResumeError`` when the workdir holds a checkpoint of a different run.
+    Raises ``ConfigError`` for settings that cannot work with the data (before anything is
+    written), its subclass ``ResumeError`` when the workdir holds a checkpoint of a different run
+    (a changed schedule is accepted with ``allow_schedule_change``), ``WorkdirBusyError`` while
+    another run uses the workdir, and ``faults.RunStopped`` (``NonFiniteError``, ``WriteError``)
+    when a fault stops the run. Stopped by SIGTERM or SIGINT, it returns ``{"steps": N,
+    "stopped_early": True, "signal": "SIGTERM"}`` after writing checkpoint N.
     """
     started = time.perf_counter()
     workdir = pathlib.Path(config.workdir).expanduser().resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
     schedule = make_schedule(config)
     if config.rewarmup_steps is not None:
         schedule = rewarmup_schedule(config, workdir)
         print(f"rewarmup: {schedule!r}", flush=True)
-    data = load_data(config)
+    # Process 0 prepares a data set missing from a shared cache before the others read it.
+    data = main_process_first(lambda: load_data(config))
+    check_same_run(config.to_dict(), schedule.to_config(), data.fingerprint)
     mesh = make_mesh()
     check_batch_size(config.batch_size, mesh)
-    val_batches = jax.device_put(
+    # Every check of the settings is done: only now may the workdir be created.
+    workdir.mkdir(parents=True, exist_ok=True)
+    # Each process makes only the rows its own devices hold (all of them with one process).
+    val_shard = row_shard(
+        mesh, (config.eval_batches, config.batch_size, config.seq_len + 1), leading_axes=1
+    )
+    val_batches = val_shard.put(
         data_lib.eval_batches(
-            data.validation, config.eval_batches, config.batch_size, config.seq_len
-        ),
-        batch_sharding(mesh, leading_axes=1),
+            data.validation, config.eval_batches, config.batch_size, config.seq_len, val_shard.rows
+        )
     )
 
     model = ByteTransformer(config.model, config.seq_len)
@@ -102,35 +147,52 @@ def run(config: RunConfig) -> dict[str, Any]:
     k = config.steps_per_call
     train_step = make_train_step(model, schedule, k)
     eval_step = make_eval_step(model)
-    step_sharding = batch_sharding(mesh, leading_axes=1 if k > 1 else 0)
+    step_shape = (config.batch_size, config.seq_len + 1)
+    step_shard = row_shard(mesh, (k, *step_shape) if k > 1 else step_shape, int(k > 1))
 
-    with Checkpoints(workdir, config.keep_checkpoints) as checkpoints:
-        latest = checkpoints.latest_step()
-        if latest is not None:
-            saved = checkpoints.read_meta(latest)
-            if config.rewarmup_steps is not None:
-                saved = accept_rewarmup(saved, schedule)
-            check_resume(saved, meta, str(checkpoints.directory / str(latest)))
-            state = checkpoints.restore(latest, like=state)
+    with (
+        WorkdirLock(workdir, enabled=is_main_process()),
+        Checkpoints(workdir, config.keep_checkpoints) as checkpoints,
+    ):
+        latest, state, meta = resume(
+            checkpoints,
+            state,
+            meta,
+            allow_schedule_change,
+            (lambda saved: accept_rewarmup(saved, schedule))
+            if config.rewarmup_steps is not None
+            else None,
+        )
         start = latest or 0
         end = config.steps if config.stop_after is None else min(config.steps, config.stop_after)
         end = max(start, end)
         final_eval: dict[str, float] | None = None
         pending: list[tuple[int, dict[str, jax.Array]]] = []
-        with RunLogger(config, workdir, start) as logger:
+        main = is_main_process()
+        stopped_by: str | None = None
+        with (
+            RunLogger(config, workdir, start) if main else _QuietLogger() as logger,
+            faults.StopSignals() as signals,
+        ):
+            step_hook = faults.step_hook_from_env()  # None unless a test asks for a fault.
             since = time.perf_counter()
             step = start
             while step < end:
-                batch = jax.device_put(_host_batch(data.train, config, step), step_sharding)
+                batch = step_shard.put(_host_batch(data.train, config, step, step_shard.rows))
                 # Any implicit host<->device copy in the step (a Python scalar argument, a host
                 # step count) would raise here instead of silently syncing every step.
                 with jax.transfer_guard("disallow"):
                     state, metrics = train_step(state, batch)
                 pending.append((step, metrics))
                 step += k
+                if step_hook is not None:
+                    step_hook(step)
                 at_eval = _is_due(step, config.eval_every, config.steps)
                 at_checkpoint = _is_due(step, config.checkpoint_every, config.steps)
-                if not (at_eval or at_checkpoint or step == end or step % config.log_every == 0):
+                stop = signals.stop_requested(at_fetch=False)
+                if not (
+                    at_eval or at_checkpoint or stop or step == end or step % config.log_every == 0
+                ):
                     continue
                 fetched = jax.device_get([m for _, m in pending])  # The interval's one host read.
                 seconds = time.perf_counter() - since
@@ -140,16 +202,34 @@ def run(config: RunConfig) -> dict[str, Any]:
                 if at_eval:
                     final_eval = _eval_row(eval_step(state.params, val_batches))
                     rows[-1].update(final_eval)
+                # Checked on the rows already fetched: no extra host sync in the hot path.
+                bad = faults.first_non_finite(rows)
+                if bad is not None:
+                    logger.write(rows[:bad])
+                    checkpoints.wait()
+                    raise faults.non_finite_error(rows[bad], checkpoints.latest_step())
                 logger.write(rows)
-                if at_checkpoint:
+                checkpoints.poll()  # Has the last save failed? Then stop now.
+                stop = stop or signals.stop_requested(at_fetch=True)
+                if at_checkpoint or stop:
+                    if not faults.all_finite(state):  # The last update overflowed.
+                        checkpoints.wait()
+                        raise faults.non_finite_state_error(rows[-1], checkpoints.latest_step())
                     checkpoints.save(step, state, meta)
+                if stop:
+                    checkpoints.wait()
+                    stopped_by = signals.name
+                    end = step
+                    break
                 since = time.perf_counter()
 
-    rows = read_metrics(workdir)
+    rows = read_metrics(workdir) if main else []
     if rows:
         title = f"{config.preset}: {schedule.to_config()['schedule']}, peak LR {config.peak_lr:g}"
         plot_lr(rows, workdir / "lr.png", title)
         plot_loss(rows, workdir / "loss.png", title)
+    if stopped_by is not None and end < config.steps:
+        return {"steps": end, "stopped_early": True, "signal": stopped_by}
     if end < config.steps:
         return {"steps": end, "stopped_early": True}
     if final_eval is None:  # Already complete when started: measure the final model again.
@@ -166,5 +246,6 @@ def run(config: RunConfig) -> dict[str, Any]:
         "schedule": schedule.to_config(),
         "config": config.to_dict(),
     }
-    (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if main:
+        write_atomically(workdir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
