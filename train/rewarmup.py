@@ -30,13 +30,20 @@ def rewarmup_schedule(config: RunConfig, workdir: pathlib.Path) -> warmup_jax.Sc
         newest checkpoint, or ``--steps`` leaves no room for the new warmup.
     """
     with Checkpoints(workdir, config.keep_checkpoints) as checkpoints:
-        latest = checkpoints.latest_step()
-        if latest is None:
+        latest, saved_meta = None, None
+        # Newest first; a damaged checkpoint is skipped here and set aside later by the resume.
+        for step in sorted(checkpoints.all_steps(), reverse=True):
+            try:
+                latest, saved_meta = step, checkpoints.read_meta(step)
+                break
+            except Exception:  # noqa: BLE001  (orbax raises many kinds for a damaged folder)
+                continue
+        if saved_meta is None:
             raise ConfigError(
-                f"--rewarmup_steps continues an earlier run, but {workdir} holds no checkpoint; "
-                "train without it first"
+                f"--rewarmup_steps continues an earlier run, but {workdir} holds no readable "
+                "checkpoint; train without it first"
             )
-        saved = warmup_jax.from_config(checkpoints.read_meta(latest)["schedule"])
+        saved = warmup_jax.from_config(saved_meta["schedule"])
     same_rewarmup = saved.name == "rewarmup" and config.rewarmup_from in (
         None,
         saved.arguments["at_step"],

@@ -94,7 +94,7 @@ def test_interrupted_rewarmup_equals_an_uninterrupted_one(tiny, tmp_path):
 
 
 def test_rewarmup_without_a_checkpoint_is_refused(tiny, tmp_path):
-    with pytest.raises(ConfigError, match="holds no checkpoint; train without it first"):
+    with pytest.raises(ConfigError, match="holds no readable checkpoint; train without it first"):
         run(tiny(tmp_path / "empty", rewarmup_steps=5))
 
 
