@@ -111,6 +111,7 @@ def _check_warmup(schedule):
     np.testing.assert_array_equal(ends, peak)
 
 
+@pytest.mark.filterwarnings("ignore:Both num_training_steps and num_stable_steps")
 @pytest.mark.parametrize("name", sorted(wj.registered_names()))
 @FUZZ
 @given(data=st.data())
