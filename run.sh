@@ -35,8 +35,13 @@ ensure_venv() {
   if [ ! -x "$venv/bin/python" ]; then
     "$(find_python)" -m venv "$venv"
   fi
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]" >&2
+  # pip's and setuptools' chatter goes to a log, shown only if the install fails.
+  if ! { "$venv/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+    "$venv/bin/python" -m pip install --disable-pip-version-check -e ".[dev]"; } >"$venv/install.log" 2>&1; then
+    cat "$venv/install.log" >&2
+    echo "run.sh: installing into $venv failed (log above, also in $venv/install.log)" >&2
+    exit 1
+  fi
   echo "$want" >"$stamp"
 }
 
