@@ -11,6 +11,7 @@ pure function of ``(seed, step)``: a resumed run sees exactly the batches it wou
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
@@ -19,6 +20,7 @@ import os
 import pathlib
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -87,6 +89,22 @@ class PythonSourceConfig(tfds.core.BuilderConfig):
     """Which directory of ``.py`` files the builder reads (the running stdlib unless given)."""
 
     source_dir: str = ""
+
+
+@contextlib.contextmanager
+def _tidy_temp_dirs() -> Iterator[None]:
+    """Removes what tfds leaves in the temp dir while it builds a data set.
+
+    tfds 4.9 makes an empty ``/tmp/tmp*tfds`` folder each time it meets an unprepared data set
+    (``DatasetInfo.initialize_from_bucket``) and never deletes it.
+    """
+    previous = tempfile.tempdir
+    with tempfile.TemporaryDirectory(prefix="warmup_jax_data_") as scratch:
+        tempfile.tempdir = scratch
+        try:
+            yield
+        finally:
+            tempfile.tempdir = previous
 
 
 def _config_for(source_dir: str | os.PathLike[str] | None) -> PythonSourceConfig:
@@ -215,14 +233,15 @@ def load_stdlib(
             f"found {found} .py files under {config.source_dir}; "
             "need at least 2 (some go to validation)"
         )
-    builder = PythonStdlib(
-        # By name when it is the class's own config (tfds refuses an equal custom one).
-        config=config.name if source_dir is None else config,
-        data_dir=str(data_dir or default_data_dir()),
-        file_format="array_record",
-    )
-    if not builder.is_prepared():
-        builder.download_and_prepare()
+    with _tidy_temp_dirs():
+        builder = PythonStdlib(
+            # By name when it is the class's own config (tfds refuses an equal custom one).
+            config=config.name if source_dir is None else config,
+            data_dir=str(data_dir or default_data_dir()),
+            file_format="array_record",
+        )
+        if not builder.is_prepared():
+            builder.download_and_prepare()
     sources = builder.as_data_source()
     return TextData(
         name=f"python_stdlib/{config.name}",
@@ -264,7 +283,9 @@ def load_tfds(
     data_dir = str(data_dir or default_data_dir())
     kwargs: dict[str, Any] = dict(data_dir=data_dir, builder_kwargs={"file_format": "array_record"})
     try:
-        train = tfds.data_source(name, split="train", **kwargs)  # Downloads and prepares if needed.
+        with _tidy_temp_dirs():
+            # Downloads and prepares if needed.
+            train = tfds.data_source(name, split="train", **kwargs)
     except tfds.core.registered.DatasetNotFoundError:
         close = difflib.get_close_matches(
             name, tfds.list_builders(with_community_datasets=False), n=3

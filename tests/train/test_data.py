@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import tempfile
 
 import numpy as np
 import pytest
@@ -118,3 +119,16 @@ def test_tfds_unknown_text_key_is_a_clear_error(tmp_path):
         pytest.raises(ConfigError, match="--text_key 'body'.*features: \\['text'\\]"),
     ):
         data.load_tfds("tiny_shakespeare", data_dir=tmp_path, text_key="body")
+
+
+def test_preparing_leaves_nothing_in_the_temp_dir(
+    source_dir: pathlib.Path, tmp_path: pathlib.Path, monkeypatch
+):
+    # tfds 4.9 makes an empty temp folder for every unprepared data set and never removes it.
+    scratch = tmp_path / "temp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    loaded = data.load_stdlib(tmp_path / "fresh_data_dir", source_dir)
+    assert len(loaded.train) > 0
+    assert list(scratch.iterdir()) == []
+    assert tempfile.gettempdir() == str(scratch)  # Restored.
