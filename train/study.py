@@ -511,9 +511,10 @@ def to_markdown(
     if comparison:
         parts.append(
             f"Best with warmup: {label[comparison['best_warmup']]}; best without: "
-            f"{label[comparison['best_no_warmup']]}; perplexity "
-            f"{comparison['perplexity_reduction']:+.2%} lower with warmup "
-            "(each at its own best peak LR; negative means warmup ended higher)."
+            f"{label[comparison['best_no_warmup']]}; with warmup the perplexity is "
+            f"{abs(comparison['perplexity_reduction']):.2%} "
+            f"{'lower' if comparison['perplexity_reduction'] >= 0 else 'higher'} "
+            "(each at its own best peak LR)."
         )
     parts += [
         "## Every run",

@@ -150,3 +150,51 @@ def test_unknown_strategy_is_refused_with_the_choices(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "unknown strategy 'warmupp'; choose from constant, cosine, linear_warmup_cosine," in err
+
+
+def _fake_record(strategy: str, peak_lr: float, loss: float) -> dict:
+    s = study.STRATEGIES[strategy]
+    return {
+        "name": study.RunSpec(strategy, peak_lr, 0).name,
+        "strategy": strategy,
+        "label": s.label,
+        "peak_lr": peak_lr,
+        "warmup_steps": 0 if s.warmup == "none" else 10,
+        "warmup": s.warmup,
+        "schedule": s.schedule,
+        "seed": 0,
+        "preset": "tiny",
+        "steps": 100,
+        "initial_loss": 5.5,
+        "max_train_loss": 5.0,
+        "workdir": "unused",
+        "final_val_loss": loss,
+        "final_perplexity": math.exp(loss),
+        "stopped_at_step": None,
+        "wall_time_s": 1.0,
+        "schedule_config": None,
+        "non_finite": False,
+        "diverged": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("warm_loss", "expected"),
+    [
+        (1.0, "with warmup the perplexity is 39.35% lower"),  # 1 - e^-0.5
+        (2.0, "with warmup the perplexity is 64.87% higher"),  # e^0.5 - 1
+    ],
+)
+def test_summary_line_says_lower_or_higher_in_words(warm_loss, expected):
+    records = [
+        _fake_record("cosine", 1e-3, 1.5),
+        _fake_record("linear_warmup_cosine", 1e-3, warm_loss),
+    ]
+    summary = study.summarize(records)["warmup_vs_no_warmup"]
+    assert summary["best_warmup"] == "linear_warmup_cosine"
+    assert summary["perplexity_reduction"] == pytest.approx(1 - math.exp(warm_loss - 1.5))
+    md = study.to_markdown(records)
+    assert (
+        "Best with warmup: linear warmup + cosine; best without: cosine, no warmup; "
+        f"{expected} (each at its own best peak LR)." in md
+    )
