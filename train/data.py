@@ -280,12 +280,20 @@ def load_tfds(
     Evaluates on the "validation" split, or on "test" when there is none. ``max_bytes`` caps how
     much of each split is held in memory.
     """
+    with _tidy_temp_dirs():  # tfds leaves a temp folder each time it meets unprepared data.
+        return _load_tfds(name, data_dir, text_key, max_bytes)
+
+
+def _load_tfds(
+    name: str,
+    data_dir: str | os.PathLike[str] | None,
+    text_key: str | None,
+    max_bytes: int | None,
+) -> TextData:
     data_dir = str(data_dir or default_data_dir())
     kwargs: dict[str, Any] = dict(data_dir=data_dir, builder_kwargs={"file_format": "array_record"})
     try:
-        with _tidy_temp_dirs():
-            # Downloads and prepares if needed.
-            train = tfds.data_source(name, split="train", **kwargs)
+        train = tfds.data_source(name, split="train", **kwargs)  # Downloads and prepares if needed.
     except tfds.core.registered.DatasetNotFoundError:
         close = difflib.get_close_matches(
             name, tfds.list_builders(with_community_datasets=False), n=3

@@ -102,9 +102,13 @@ def test_too_short_split_is_a_clear_error():
         data.train_batch(np.zeros(10, np.uint8), 0, 0, 2, 32)
 
 
-def test_tfds_dataset_by_name_with_mock_data(tmp_path):
+def test_tfds_dataset_by_name_with_mock_data(tmp_path, monkeypatch):
+    scratch = tmp_path / "temp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
     with tfds.testing.mock_data(num_examples=12):
         loaded = data.load_tfds("tiny_shakespeare", data_dir=tmp_path)
+        assert list(scratch.iterdir()) == []  # Nothing left behind by tfds.
         expected = tfds.data_source("tiny_shakespeare", split="train", data_dir=str(tmp_path))
         texts = [expected[i]["text"] for i in range(len(expected))]
     assert loaded.name == "tiny_shakespeare"
