@@ -1,22 +1,28 @@
 """warmup_jax: exact, jittable, serializable learning-rate warmup and decay schedules for JAX.
 
-Every constructor returns a :class:`Schedule`, an ``optax.Schedule`` (``step -> lr``) that runs
-inside ``jit``/``vmap``/``scan`` and saves itself as JSON with ``to_config()``:
+Every constructor returns a :class:`Schedule`, an ``optax.Schedule`` (``step -> value``) that runs
+inside ``jit``/``vmap``/``scan``, knows where it ends (``end_step``), pickles, and saves itself as
+JSON with ``to_config()``:
 
 >>> import optax, warmup_jax
 >>> schedule = warmup_jax.cosine_schedule_with_warmup(3e-4, num_warmup_steps=100, num_training_steps=1000)
 >>> optimizer = optax.adamw(learning_rate=schedule)
 >>> warmup_jax.from_config(schedule.to_config()) == schedule
 True
+
+The native functions use optax's argument names and order (``init_value``, ``peak_value``,
+``end_value``, ``warmup_steps``, ``decay_steps``, ``transition_steps``, ``decay_rate``, ...); a
+warmup's shape is ``warmup_type`` and a decay's ``decay_type`` wherever there is a choice. The
+transformers family keeps transformers' names (``num_warmup_steps``, ``num_training_steps``, ...).
 """
 
-from warmup_jax._schedule import Schedule, from_config, registered_names
-from warmup_jax.cycles import cyclic_schedule, rewarmup
-from warmup_jax.expressions import parse
-from warmup_jax.scaling import SCALING_RULES, scale_peak_lr
+from importlib import metadata as _metadata
+
+from warmup_jax._pieces import DECAY_TYPES, WARMUP_TYPES
+from warmup_jax._schedule import MAX_DEPTH, Schedule, from_config, registered_names
 from warmup_jax.compose import join, multiply, warmup_stable_decay, with_warmup
+from warmup_jax.cycles import CYCLE_DECAY_TYPES, cyclic_schedule, rewarmup
 from warmup_jax.decays import (
-    DECAY_SHAPES,
     constant,
     cosine_decay,
     exponential_decay,
@@ -25,10 +31,12 @@ from warmup_jax.decays import (
     one_minus_sqrt_decay,
     piecewise_constant,
     polynomial_decay,
-    step_decay,
 )
+from warmup_jax.expressions import parse
 from warmup_jax.hf import (
     SCHEDULE_NAMES,
+    WSD_DECAY_TYPES,
+    WSD_WARMUP_TYPES,
     constant_schedule,
     constant_schedule_with_warmup,
     cosine_schedule_with_warmup,
@@ -40,8 +48,8 @@ from warmup_jax.hf import (
     schedule_by_name,
     wsd_schedule,
 )
+from warmup_jax.scaling import SCALING_RULES, scale_peak_lr
 from warmup_jax.warmups import (
-    STRATEGIES,
     exponential_warmup,
     from_epochs,
     linear_warmup,
@@ -51,13 +59,20 @@ from warmup_jax.warmups import (
     warmup,
 )
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("warmup_jax")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
-    "DECAY_SHAPES",
+    "CYCLE_DECAY_TYPES",
+    "DECAY_TYPES",
+    "MAX_DEPTH",
     "SCALING_RULES",
     "SCHEDULE_NAMES",
-    "STRATEGIES",
+    "WARMUP_TYPES",
+    "WSD_DECAY_TYPES",
+    "WSD_WARMUP_TYPES",
     "Schedule",
     "constant",
     "constant_schedule",
@@ -88,7 +103,6 @@ __all__ = [
     "rewarmup",
     "scale_peak_lr",
     "schedule_by_name",
-    "step_decay",
     "untuned_exponential_warmup",
     "untuned_linear_warmup",
     "warmup",

@@ -6,12 +6,15 @@ Examples::
     python -m warmup_jax table cosine 3e-4 num_warmup_steps=100 num_training_steps=1000 --steps 0 50 100 1000
     python -m warmup_jax plot exponential_warmup peak_value=1e-3 warmup_steps=500 --until 1000 --out warmup.png
     python -m warmup_jax plot --config run/schedule.json --out lr.png
-    python -m warmup_jax plot "constant(3e-4) * linear_warmup(1000) * rsqrt(10000)" --until 20000
+    python -m warmup_jax plot "3e-4 * linear_warmup(1.0, 1000) * inverse_sqrt_decay(1.0, 10000)" --until 20000
+
+Bad input of any kind ends with a message and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import textwrap
@@ -22,8 +25,9 @@ from typing import Any
 import numpy as np
 
 import warmup_jax
+from warmup_jax._checks import max_step, shorten
 from warmup_jax._schedule import Schedule
-from warmup_jax.expressions import length_of, looks_like_expression
+from warmup_jax.expressions import _shown, callables, looks_like_expression
 
 _MAX_PLOT_POINTS = 200_000
 
@@ -32,7 +36,7 @@ def _parse_value(text: str) -> Any:
     """``3e-4`` -> 3e-4, ``100`` -> 100, ``null`` -> None, ``[1,2]`` -> [1, 2], else the text."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return text
 
 
@@ -49,13 +53,11 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
                 "give either --config FILE or a schedule name with arguments, not both."
             )
         try:
-            text = Path(config).read_text()
-        except OSError as error:
-            raise ValueError(f"cannot read --config {config}: {error.strerror}.") from None
-        try:
-            return warmup_jax.from_config(json.loads(text))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"--config {config} is not valid JSON: {error}.") from None
+            text = Path(config).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise ValueError(f"cannot read --config {config}: {reason}.") from None
+        return warmup_jax.from_config(text)
     if name is None:
         raise ValueError("name a schedule (see `python -m warmup_jax list`) or give --config FILE.")
     if looks_like_expression(name):
@@ -92,14 +94,14 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
 
 
 def _horizon(schedule: Schedule) -> int:
-    """A sensible last step to show: the end of training if the schedule knows it."""
-    return length_of(schedule) or max(10 * schedule.warmup_steps, 1000)
+    """A sensible last step to show: where the schedule ends, if it does."""
+    return schedule.end_step or max(10 * schedule.warmup_steps, 1000)
 
 
 def _values(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
-    import jax
-
-    return np.asarray(jax.jit(schedule)(steps.astype(np.int32)), dtype=np.float64)
+    """The schedule at ``steps`` (int64): checked on the host, so a step past what the schedule
+    can give raises ValueError instead of wrapping."""
+    return np.asarray(schedule(steps), dtype=np.float64)
 
 
 def _plot_steps(until: int) -> np.ndarray:
@@ -110,10 +112,10 @@ def _plot_steps(until: int) -> np.ndarray:
 
 def write_plot(schedule: Schedule, until: int, path: Path, log_scale: bool = False) -> None:
     """Writes a PNG of the schedule's value at every step from 0 to ``until``."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415  (only plots need it)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415
 
     steps = _plot_steps(until)
     values = _values(schedule, steps)
@@ -197,16 +199,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list() -> str:
-    import inspect
-
-    lines = ["Constructors (python -m warmup_jax table NAME key=value ...):"]
-    for name in warmup_jax.registered_names():
-        lines.append(f"  {name}{inspect.signature(getattr(warmup_jax, name))}")
+    lines = [
+        "Schedules (python -m warmup_jax table NAME key=value ..., or the call as an expression):"
+    ]
+    for name, function in sorted(callables().items()):
+        lines.append(f"  {name}{_shown(inspect.signature(function))}")
+    lines.append("Operators: a >> b runs b after a ends; a * b multiplies schedules and numbers.")
     lines.append(
         "transformers scheduler names (python -m warmup_jax table NAME PEAK_LR key=value ...):"
     )
     lines.append("  " + ", ".join(warmup_jax.SCHEDULE_NAMES))
     return "\n".join(lines)
+
+
+_PLOT_HINT = "pip install matplotlib"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -220,33 +226,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         schedule = build_schedule(args.name, args.arguments, args.config)
     except ValueError as error:
         parser.error(str(error))
+    if args.command == "plot":
+        try:
+            import matplotlib  # noqa: F401, PLC0415
+        except ImportError:
+            parser.error(
+                f"plot needs matplotlib, which is not installed; add it with: {_PLOT_HINT}"
+            )
     until = args.until if args.until is not None else _horizon(schedule)
-    if until < 0:
-        parser.error(f"--until must be >= 0, got {until}.")
+    if not 0 <= until <= max_step():
+        parser.error(f"--until must be a step in [0, {max_step()}], got {shorten(str(until))}.")
     if args.command == "plot":
         path = Path(args.out)
-        write_plot(schedule, until, path, log_scale=args.log)
+        try:
+            write_plot(schedule, until, path, log_scale=args.log)
+        except ValueError as error:
+            parser.error(str(error))
+        except OSError as error:
+            parser.error(f"cannot write {path}: {error.strerror or error}.")
         print(f"wrote {path} (steps 0 to {until})")
         return 0
     if args.steps:
         steps = np.asarray(args.steps)
-        if (steps < 0).any():
+        if any(step < 0 for step in args.steps):
             parser.error("--steps must all be >= 0.")
     else:
         marks = np.linspace(0, until, 11).round().astype(np.int64)
-        steps = np.unique(
-            np.concatenate(
-                [marks, [schedule.warmup_steps]] if schedule.warmup_steps <= until else [marks]
-            )
-        )
-    values = _values(schedule, steps)
+        extra = [schedule.warmup_steps] if schedule.warmup_steps <= until else []
+        steps = np.unique(np.concatenate([marks, extra]).astype(np.int64))
+    try:
+        values = _values(schedule, steps)
+    except ValueError as error:
+        parser.error(str(error))
     if args.json:
-        for step, value in zip(steps, values):
+        for step, value in zip(steps, values, strict=True):
             print(json.dumps({"step": int(step), "lr": float(value)}))
         return 0
-    print(f"# {schedule!r}")
+    print(f"# {shorten(repr(schedule), 2000)}")
     print(f"{'step':>12}  learning rate")
-    for step, value in zip(steps, values):
+    for step, value in zip(steps, values, strict=True):
         print(f"{int(step):>12}  {value:.9g}")
     return 0
 

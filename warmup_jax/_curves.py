@@ -96,7 +96,7 @@ def one_minus_sqrt(elapsed: jax.Array, length: int) -> jax.Array:
     >>> [round(float(v), 6) for v in one_minus_sqrt(jnp.asarray([0, 1, 4]), 4)]
     [1.0, 0.5, 0.0]
     """
-    p = _f(elapsed) / length
-    q = _f(length - elapsed) / length
+    p = _f(elapsed) * (1.0 / length)  # see warmup_jax._pieces.over
+    q = _f(length - elapsed) * (1.0 / length)
     root = jnp.sqrt(jnp.maximum(p, 0.0))
     return jnp.where(p <= q, 1.0 - root, q / (1.0 + root))

@@ -1,9 +1,11 @@
-"""The schedule object: a jittable ``step -> lr`` callable that remembers how it was made.
+"""The schedule object: a jittable ``step -> value`` callable that remembers how it was made.
 
 Every public constructor in warmup_jax is decorated with :func:`register`. The decorator records the
 constructor's name and the arguments it was called with, so :meth:`Schedule.to_config` can write
-them as JSON and :func:`from_config` can call the same constructor again with the same arguments:
-the rebuilt schedule is the same function, value for value, nested schedules included.
+them as JSON, :func:`from_config` can call the same constructor again with the same arguments, and
+pickling does the same: the rebuilt schedule is the same function, value for value, nested
+schedules included. Each constructor also says, when it builds a schedule, where its warmup ends
+and where the schedule ends (``end_step``), so nothing has to look schedules up by name.
 """
 
 from __future__ import annotations
@@ -19,12 +21,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from warmup_jax import _checks, _legacy, _steps
+
 Array = jax.Array
 StepFn = Callable[[Array], Array]
 
-_REGISTRY: dict[str, Callable[..., "Schedule"]] = {}
+_REGISTRY: dict[str, Callable[..., Schedule]] = {}
 _CONFIG_KEY = "schedule"  # the constructor's name; its arguments go under _ARGUMENTS_KEY
 _ARGUMENTS_KEY = "arguments"
+# Schedules nest (a warmup around a join of decays, ...) at most this deep. Configs and
+# expressions from untrusted text are refused beyond it with a ValueError, so nothing that reads,
+# prints, compares or evaluates a schedule can run out of stack. Long chains (a >> b >> c ...)
+# are flat, not deep: a 10,000-link chain is one join of depth 2.
+MAX_DEPTH = 32
+_SAME = object()
 
 
 def float_dtype() -> Any:
@@ -32,41 +42,58 @@ def float_dtype() -> Any:
     return jnp.asarray(0.0).dtype
 
 
-def as_step(step: Any) -> Array:
-    """Turns a Python/numpy/jax step into an integer jax array (int32, int64 under x64).
-
-    Float steps are accepted (``jnp.arange`` in float, a step from a float config) and floored,
-    since a learning rate belongs to a whole update.
-    """
-    step = jnp.asarray(step)
-    if not jnp.issubdtype(step.dtype, jnp.integer):
-        step = jnp.floor(step).astype(jnp.asarray(0).dtype)
-    return step
-
-
 class Schedule:
-    """A learning-rate schedule: an ``optax.Schedule`` with a JSON config.
+    """A schedule: an ``optax.Schedule`` (``step -> value``) with a JSON config.
 
-    Call it on a step (a Python int or an integer array, traced or not; arrays are evaluated
-    elementwise) to get the learning rate as a float32 array (float64 under x64). Pass it straight to
-    an optax optimizer: ``optax.adamw(learning_rate=schedule)``.
+    Call it on a step (a Python int or float, a numpy or jax integer or float array of any width,
+    traced or not; arrays are evaluated elementwise, floats floored) to get the value as a float32
+    array (float64 under x64). Pass it straight to an optax optimizer:
+    ``optax.adamw(learning_rate=schedule)``. ``a >> b`` runs ``b`` after ``a`` ends
+    (:func:`warmup_jax.join`), and ``a * b`` multiplies (:func:`warmup_jax.multiply`).
 
     Schedules are made by the constructors in :mod:`warmup_jax` (for example
-    :func:`warmup_jax.cosine_schedule_with_warmup`), never directly.
+    :func:`warmup_jax.cosine_schedule_with_warmup`), never directly. They pickle, compare equal
+    when their configs are equal, and hash accordingly.
     """
 
-    __slots__ = ("_fn", "_name", "_arguments", "_warmup_steps", "__weakref__")
+    __slots__ = (
+        "_fn",
+        "_name",
+        "_arguments",
+        "_warmup_steps",
+        "_end_step",
+        "_holds_from",
+        "_depth",
+        "__weakref__",
+    )
 
-    def __init__(self, fn: StepFn, *, warmup_steps: int = 0) -> None:
+    def __init__(
+        self,
+        fn: StepFn,
+        *,
+        warmup_steps: int,
+        end_step: int | None,
+        holds_from: int | None | object = _SAME,
+    ) -> None:
         self._fn = fn
         self._warmup_steps = int(warmup_steps)
+        self._end_step = None if end_step is None else int(end_step)
+        holds = self._end_step if holds_from is _SAME else holds_from
+        # The first step from which the value never changes again (None: it keeps changing).
+        # Usually end_step; the transformers family ends at num_training_steps but follows its
+        # formulas past it, so there it can differ.
+        self._holds_from: int | None = None if holds is None else int(holds)  # type: ignore[call-overload]
         # Filled in by @register with the public constructor that made this schedule.
         self._name: str | None = None
         self._arguments: dict[str, Any] = {}
+        self._depth = 1
 
     def __call__(self, step: Any) -> Array:
-        value = self._fn(as_step(step))
-        return jnp.asarray(value, dtype=float_dtype())
+        index, invalid = _steps.prepare(step, self._holds_from)
+        value = jnp.asarray(self._fn(index), dtype=float_dtype())
+        if invalid is not None:
+            value = jnp.where(invalid, jnp.nan, value)
+        return value
 
     @property
     def name(self) -> str:
@@ -83,9 +110,20 @@ class Schedule:
         """Steps until the warmup is over: the first step at full value (0 with no warmup)."""
         return self._warmup_steps
 
+    @property
+    def end_step(self) -> int | None:
+        """The step at which the schedule ends, or ``None`` when it never settles.
+
+        From ``end_step`` on the value stays at the schedule's final value; ``a >> b`` starts
+        ``b`` there. For the transformers family it is ``num_training_steps`` (the end of
+        training), past which transformers' own formulas go on (a half cosine rises again).
+        """
+        return self._end_step
+
     def is_warmup_complete(self, step: Any) -> Array:
         """Whether ``step`` is past the warmup (``step >= warmup_steps``); jittable."""
-        return as_step(step) >= self._warmup_steps
+        index, _ = _steps.prepare(step, 0)
+        return index >= self._warmup_steps
 
     def to_config(self) -> dict[str, Any]:
         """A JSON-serializable dict that :func:`warmup_jax.from_config` turns back into this schedule.
@@ -97,6 +135,8 @@ class Schedule:
           TypeError: if the schedule holds something that is not a number, string, list or
             warmup_jax schedule (for example a plain optax schedule passed to ``with_warmup``).
         """
+        if self._name is None:
+            raise TypeError("only schedules made by warmup_jax's constructors have a config.")
         arguments = {
             key: _encode(value, f"{self.name}.{key}") for key, value in self._arguments.items()
         }
@@ -114,8 +154,8 @@ class Schedule:
             return True
         try:
             return self.to_config() == other.to_config()
-        except TypeError:
-            return False
+        except TypeError:  # holds a plain callable: compare what was passed
+            return self._name == other._name and self._arguments == other._arguments
 
     def __hash__(self) -> int:
         try:
@@ -126,6 +166,31 @@ class Schedule:
     def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self._arguments.items())
         return f"{self.name}({arguments})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._name is None:
+            raise TypeError("only schedules made by warmup_jax's constructors can be pickled.")
+        return (_rebuild, (self._name, self._arguments))
+
+    def __rshift__(self, other: Any) -> Schedule:
+        from warmup_jax.compose import then  # noqa: PLC0415  (compose builds on this module)
+
+        return then(self, other)
+
+    def __mul__(self, other: Any) -> Schedule:
+        from warmup_jax.compose import product  # noqa: PLC0415
+
+        return product(self, other)
+
+    def __rmul__(self, other: Any) -> Schedule:
+        from warmup_jax.compose import product  # noqa: PLC0415
+
+        return product(other, self)
+
+
+def _rebuild(name: str, arguments: dict[str, Any]) -> Schedule:
+    """Unpickling: the constructor ``name`` called again with ``arguments``."""
+    return _REGISTRY[name](**arguments)
 
 
 def _freeze(value: Any) -> Any:
@@ -140,33 +205,71 @@ def _freeze(value: Any) -> Any:
 def _encode(value: Any, where: str) -> Any:
     if isinstance(value, Schedule):
         return value.to_config()
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, (bool, str, int, float)):
         return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [_encode(v, where) for v in value]
-    if isinstance(value, (jax.Array, np.ndarray)) and np.ndim(value) == 0:
-        return _encode(np.asarray(value).item(), where)
     raise TypeError(
-        f"{where} is {value!r}, which has no JSON form. Only warmup_jax schedules, numbers, "
-        "strings and lists can be saved; build the schedule from warmup_jax constructors "
-        "(e.g. warmup_jax.cosine_decay instead of optax.cosine_decay_schedule) to save it."
+        f"{where} is {_checks.shorten(repr(value))}, which has no JSON form. Only warmup_jax "
+        "schedules, numbers, strings and lists can be saved; build the schedule from warmup_jax "
+        "constructors (e.g. warmup_jax.cosine_decay instead of optax.cosine_decay_schedule) to "
+        "save it."
     )
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, Mapping) and isinstance(value.get(_CONFIG_KEY), str):
-        return from_config(value)
+def _too_deep(where: str) -> ValueError:
+    return ValueError(f"{where}: schedules nest at most {MAX_DEPTH} levels deep.")
+
+
+def _decode(value: Any, where: str, depth: int, in_list: bool = False) -> Any:
+    """An argument's value from a config: nested schedules rebuilt, at ``depth`` schedules deep."""
+    if isinstance(value, Mapping):
+        return _decode_schedule(value, where, depth)
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        if in_list:
+            raise ValueError(f"{where}: a list inside a list; no schedule takes one.")
+        return [_decode(v, f"{where}[{i}]", depth, True) for i, v in enumerate(value)]
     return value
 
 
-def from_config(config: Mapping[str, Any] | str) -> Schedule:
-    """Rebuilds a schedule from :meth:`Schedule.to_config` output (a dict or its JSON string).
+def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
+    if depth > MAX_DEPTH:
+        raise _too_deep(where)
+    arguments = config.get(_ARGUMENTS_KEY, {}) if isinstance(config, Mapping) else None
+    name = config.get(_CONFIG_KEY) if isinstance(config, Mapping) else None
+    if (
+        not isinstance(name, str)
+        or not isinstance(arguments, Mapping)
+        or set(config) - {_CONFIG_KEY, _ARGUMENTS_KEY}
+        or not all(isinstance(key, str) for key in arguments)
+    ):
+        shown = _checks.shorten(json.dumps(config, default=str) if depth < 4 else "{...}")
+        raise ValueError(
+            f"{where}: a schedule config must be a dict {{{_CONFIG_KEY!r}: NAME, "
+            f"{_ARGUMENTS_KEY!r}: {{ARGUMENT: VALUE, ...}}}}, got {shown}."
+        )
+    name, arguments = _legacy.upgrade(name, dict(arguments))
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"{where}: unknown schedule {_checks.shorten(repr(name))}; known schedules: "
+            f"{', '.join(sorted(_REGISTRY))}."
+        )
+    decoded = {k: _decode(v, f"{where}.{name}.{k}", depth + 1) for k, v in arguments.items()}
+    try:
+        return _REGISTRY[name](**decoded)
+    except TypeError as error:
+        raise ValueError(
+            f"{where}: the config for {name!r} does not fit its arguments: {error}"
+        ) from None
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+def from_config(config: Mapping[str, Any] | str | bytes) -> Schedule:
+    """Rebuilds a schedule from :meth:`Schedule.to_config` output (a dict or its JSON text).
+
+    Configs written by warmup_jax 0.1.0, with its argument names (``final_value``, ``strategy``,
+    ...), load to the same schedule under today's names.
 
     >>> import warmup_jax
     >>> s = warmup_jax.cosine_schedule_with_warmup(1e-3, 10, 100)
@@ -174,36 +277,50 @@ def from_config(config: Mapping[str, Any] | str) -> Schedule:
     True
 
     Raises:
-      ValueError: for a config that is not a dict with a known ``"schedule"`` name, or whose
-        arguments the constructor refuses.
+      ValueError: for anything that is not such a config: not JSON, not a dict with a known
+        ``"schedule"`` name, arguments the constructor refuses, or nesting deeper than
+        ``MAX_DEPTH``. The message says where in the config the problem is.
     """
-    if isinstance(config, str):
-        config = json.loads(config)
-    if (
-        not isinstance(config, Mapping)
-        or not isinstance(config.get(_CONFIG_KEY), str)
-        or not isinstance(config.get(_ARGUMENTS_KEY, {}), Mapping)
-        or set(config) - {_CONFIG_KEY, _ARGUMENTS_KEY}
-    ):
-        raise ValueError(
-            f"a schedule config must be a dict {{{_CONFIG_KEY!r}: NAME, {_ARGUMENTS_KEY!r}: "
-            f"{{...}}}}, got {config!r}."
-        )
-    name = config[_CONFIG_KEY]
-    if name not in _REGISTRY:
-        raise ValueError(
-            f"unknown schedule {name!r} in config; known schedules: {', '.join(sorted(_REGISTRY))}."
-        )
-    arguments = {k: _decode(v) for k, v in config.get(_ARGUMENTS_KEY, {}).items()}
+    if isinstance(config, (str, bytes)):
+        try:
+            config = json.loads(config)
+        except RecursionError:
+            raise ValueError(f"config: nested too deeply (at most {MAX_DEPTH} levels).") from None
+        except ValueError as error:
+            raise ValueError(
+                f"config: not valid JSON: {_checks.shorten(str(error), 200)}"
+            ) from None
     try:
-        return _REGISTRY[name](**arguments)
-    except TypeError as error:
-        raise ValueError(f"config for {name!r} does not fit its arguments: {error}") from None
+        return _decode_schedule(config, "config", 1)
+    except RecursionError:  # a Python dict nested past what even the depth check can walk
+        raise _too_deep("config") from None
 
 
 def registered_names() -> tuple[str, ...]:
     """Names of every constructor :func:`from_config` knows."""
     return tuple(sorted(_REGISTRY))
+
+
+def _plain(value: Any, where: str, depth: int = 0) -> tuple[Any, int]:
+    """``value`` with numpy and concrete jax numbers made Python ones, and its nesting depth."""
+    if depth > MAX_DEPTH:
+        raise _too_deep(where)
+    if isinstance(value, Schedule):
+        return value, value._depth
+    if isinstance(value, (np.generic, np.ndarray, jax.Array)):
+        try:
+            value = np.asarray(jax.device_get(value)).tolist()
+        except Exception:  # noqa: BLE001  (a tracer: jax raises one of several errors)
+            raise ValueError(
+                f"{where} must be a concrete number, got a traced value; build schedules "
+                "outside jax.jit and pass them in."
+            ) from None
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return [v for v, _ in items], max((d for _, d in items), default=0)
+    if callable(value):
+        return value, 1
+    return value, 0
 
 
 F = TypeVar("F", bound=Callable[..., Schedule])
@@ -212,9 +329,10 @@ F = TypeVar("F", bound=Callable[..., Schedule])
 def register(constructor: F) -> F:
     """Makes ``constructor`` a public, serializable schedule constructor.
 
-    The returned function calls ``constructor`` and stamps the schedule it returns with the
-    constructor's name and its bound arguments (defaults filled in), which is all
-    :func:`from_config` needs to make it again.
+    The returned function turns numpy and concrete jax numbers among its arguments into Python
+    ones, calls ``constructor`` and stamps the schedule it returns with the constructor's name
+    and its bound arguments (defaults filled in), which is all :func:`from_config` and pickling
+    need to make it again.
     """
     signature = inspect.signature(constructor)
     name = constructor.__name__
@@ -226,10 +344,22 @@ def register(constructor: F) -> F:
         except TypeError as error:
             raise TypeError(f"{name}(): {error}") from None
         bound.apply_defaults()
-        schedule = constructor(*bound.args, **bound.kwargs)
-        stamped = Schedule(schedule._fn, warmup_steps=schedule._warmup_steps)
+        arguments, depth = {}, 0
+        for key, value in bound.arguments.items():
+            arguments[key], inner = _plain(value, f"{name}(): {key}")
+            depth = max(depth, inner)
+        if depth + 1 > MAX_DEPTH:
+            raise _too_deep(f"{name}()")
+        made = constructor(**arguments)
+        stamped = Schedule(
+            made._fn,
+            warmup_steps=made._warmup_steps,
+            end_step=made._end_step,
+            holds_from=made._holds_from,
+        )
         stamped._name = name
-        stamped._arguments = dict(bound.arguments)
+        stamped._arguments = arguments
+        stamped._depth = depth + 1
         return stamped
 
     if name in _REGISTRY:
@@ -238,9 +368,19 @@ def register(constructor: F) -> F:
     return build  # type: ignore[return-value]
 
 
-def evaluate(schedule: Callable[[Any], Any], step: Any) -> float:
+def evaluate(schedule: Callable[[Any], Any], step: int) -> float:
     """The value of any schedule at a concrete step, as a Python float."""
     value = float(np.asarray(schedule(step)))
     if not math.isfinite(value):
         raise ValueError(f"the schedule's value at step {step} is {value}, not a finite number.")
     return value
+
+
+def end_of(schedule: Any) -> int | None:
+    """``schedule.end_step`` for a warmup_jax schedule; ``None`` for any other callable."""
+    return schedule.end_step if isinstance(schedule, Schedule) else None
+
+
+def settles_at(schedule: Any) -> int | None:
+    """The first step from which ``schedule`` never changes (``None``: unknown or never)."""
+    return schedule._holds_from if isinstance(schedule, Schedule) else None

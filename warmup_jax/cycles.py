@@ -20,11 +20,13 @@ import optax
 
 from warmup_jax import _checks
 from warmup_jax._curves import half_cosine_parts
-from warmup_jax._schedule import Schedule, evaluate, float_dtype, register
+from warmup_jax._pieces import DEFAULT_EXPONENTIAL_START, WARMUP_TYPES
+from warmup_jax._schedule import Schedule, end_of, evaluate, float_dtype, register
+from warmup_jax._steps import index_dtype
 from warmup_jax.decays import constant
-from warmup_jax.warmups import DEFAULT_EXPONENTIAL_START, STRATEGIES, warmup
+from warmup_jax.warmups import warmup_ramp
 
-CYCLE_SHAPES = ("cosine", "linear", "polynomial")
+CYCLE_DECAY_TYPES = ("cosine", "linear", "polynomial")
 # Growing cycles are tabulated; more than this many before step 2**31 is a cycle_mul too close to 1.
 MAX_TABULATED_CYCLES = 10_000
 
@@ -32,11 +34,12 @@ MAX_TABULATED_CYCLES = 10_000
 def _cycle_table(first: int, mul: float, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Start steps (float64) and lengths of cycles 0, 1, ... until the limit or step 2**31."""
     starts, lengths = [0.0], [float(first)]
-    while (limit is None or len(starts) < limit) and starts[-1] + lengths[-1] <= _checks.MAX_STEP:
+    last = _checks.max_step()
+    while (limit is None or len(starts) < limit) and starts[-1] + lengths[-1] <= last:
         if len(starts) >= MAX_TABULATED_CYCLES:
             raise ValueError(
                 f"cycle_mul={mul} gives more than {MAX_TABULATED_CYCLES} cycles before step "
-                f"{_checks.MAX_STEP}; use cycle_mul=1, a larger cycle_mul, or a cycle_limit."
+                f"{last}; use cycle_mul=1, a larger cycle_mul, or a cycle_limit."
             )
         starts.append(starts[-1] + lengths[-1])
         lengths.append(lengths[-1] * mul)
@@ -51,10 +54,10 @@ def cyclic_schedule(
     cycle_decay: float = 1.0,
     cycle_limit: int | None = None,
     warmup_steps: int = 0,
-    warmup: str = "linear",
+    warmup_type: str = "linear",
     warmup_every_cycle: bool = True,
-    decay: str = "cosine",
-    final_value: float = 0.0,
+    decay_type: str = "cosine",
+    end_value: float = 0.0,
     init_value: float | None = None,
     power: float = 1.0,
 ) -> Schedule:
@@ -63,17 +66,18 @@ def cyclic_schedule(
     Cycle ``i`` (from 0) lasts ``first_cycle_steps * cycle_mul**i`` steps and peaks at
     ``peak_value * cycle_decay**i``. Within a cycle, with ``p`` the fraction of its decay done:
 
-    .. math:: lr = final + (peak_i - final) \cdot c(p), \quad
+    .. math:: v = v_{end} + (v_{peak} \gamma^i - v_{end}) \cdot c(p), \quad
        c(p) = \tfrac12(1 + \cos \pi p) \;|\; 1 - p \;|\; (1 - p)^{power}
 
     With ``warmup_every_cycle=True`` each cycle starts with ``warmup_steps`` of warmup from
     ``init_value`` to its own peak and decays over the rest of the cycle; with ``False`` a single
     warmup to ``peak_value`` runs before the first cycle and the cycles start after it (timm's
-    ``warmup_prefix=True``). After ``cycle_limit`` cycles the value stays at ``final_value``.
+    ``warmup_prefix=True``). After ``cycle_limit`` cycles the value stays at ``end_value``
+    (``end_step`` is that step; ``None`` without a limit).
 
     Exact values: the first step of every cycle is exactly ``peak_i`` (or exactly ``init_value``
     when the cycle warms up), the last step of each warmup is exactly ``peak_i``, and every step
-    from the end of the last cycle on is exactly ``final_value``. A cycle's first step is the first
+    from the end of the last cycle on is exactly ``end_value``. A cycle's first step is the first
     integer step at or after its (possibly fractional) start.
 
     Args:
@@ -83,21 +87,22 @@ def cyclic_schedule(
       cycle_decay: each cycle's peak is this fraction of the one before; in (0, 1].
       cycle_limit: the number of cycles, or ``None`` for as many as fit before step 2**31.
       warmup_steps: warmup length (0 for none).
-      warmup: ``"linear"`` or ``"exponential"``.
+      warmup_type: ``"linear"`` or ``"exponential"``.
       warmup_every_cycle: warm up at the start of every cycle, or only once before the first.
-      decay: ``"cosine"``, ``"linear"`` or ``"polynomial"``.
-      final_value: the value each cycle decays to, and the value after the last; in [0, peak_value].
+      decay_type: ``"cosine"``, ``"linear"`` or ``"polynomial"``.
+      end_value: the value each cycle decays to, and the value after the last; in [0, peak_value].
       init_value: where each warmup starts (default 0 for linear, peak / 1000 for exponential).
       power: the exponent of the polynomial decay.
 
-    >>> s = cyclic_schedule(1.0, 4, cycle_decay=0.5, cycle_limit=2, decay="linear")
+    >>> s = cyclic_schedule(1.0, 4, cycle_decay=0.5, cycle_limit=2, decay_type="linear")
     >>> [float(s(i)) for i in range(10)]
     [1.0, 0.75, 0.5, 0.25, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0]
-    >>> s = cyclic_schedule(1.0, 4, warmup_steps=2, cycle_limit=2, decay="linear")
+    >>> s = cyclic_schedule(1.0, 4, warmup_steps=2, cycle_limit=2, decay_type="linear")
     >>> [float(s(i)) for i in range(9)]
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0]
+    >>> s.end_step
+    8
     """
-    stage = globals()["warmup"]  # the parameter ``warmup`` shadows the constructor
     peak_value = _checks.positive("peak_value", peak_value)
     first = _checks.integer("first_cycle_steps", first_cycle_steps, minimum=1)
     mul = _checks.number("cycle_mul", cycle_mul, minimum=1.0, maximum=1e3)
@@ -107,12 +112,11 @@ def cyclic_schedule(
     if cycle_limit is not None:
         cycle_limit = _checks.integer("cycle_limit", cycle_limit, minimum=1)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=0)
-    warmup = _checks.choice("warmup", warmup, STRATEGIES)
-    if not isinstance(warmup_every_cycle, bool):
-        raise ValueError(f"warmup_every_cycle must be True or False, got {warmup_every_cycle!r}.")
-    decay = _checks.choice("decay", decay, CYCLE_SHAPES)
+    warmup_type = _checks.choice("warmup_type", warmup_type, WARMUP_TYPES)
+    warmup_every_cycle = _checks.flag("warmup_every_cycle", warmup_every_cycle)
+    decay_type = _checks.choice("decay_type", decay_type, CYCLE_DECAY_TYPES)
     power = _checks.positive("power", power)
-    final_value = _checks.number("final_value", final_value, minimum=0.0, maximum=peak_value)
+    end_value = _checks.non_negative("end_value", end_value, maximum=peak_value)
     every = warmup_every_cycle and warmup_steps > 0
     if every and warmup_steps >= first:
         raise ValueError(
@@ -122,7 +126,7 @@ def cyclic_schedule(
     if init_value is not None:
         init_value = _checks.number("init_value", init_value, minimum=0.0, maximum=peak_value)
     init_fraction = None if init_value is None else init_value / peak_value
-    if warmup == "exponential":
+    if warmup_type == "exponential":
         init_fraction = DEFAULT_EXPONENTIAL_START if init_fraction is None else init_fraction
         if not init_fraction > 0:
             raise ValueError("init_value must be > 0 for an exponential warmup.")
@@ -138,7 +142,7 @@ def cyclic_schedule(
         n_cycles = len(starts) if cycle_limit is not None else None
         first_steps = np.ceil(starts - 1e-9).astype(np.int64)
         table = (
-            jnp.asarray(np.clip(first_steps, 0, _checks.MAX_STEP), jnp.int32),
+            jnp.asarray(np.clip(first_steps, 0, _checks.max_step()), index_dtype()),
             jnp.asarray(starts, float_dtype()),
             jnp.asarray(lengths, float_dtype()),
         )
@@ -147,18 +151,20 @@ def cyclic_schedule(
         if n_cycles is None
         else (n_cycles * first if table is None else int(np.ceil(starts[-1] + lengths[-1] - 1e-9)))
     )
-    if end is not None and offset + end > _checks.MAX_STEP:
-        end = None  # the last cycle outlasts the int32 step counter
+    if end is not None and offset + end > _checks.max_step():
+        end = None  # the last cycle outlasts the step counter
     log_gamma = math.log(gamma)
-    log_init = math.log(init_fraction) if warmup == "exponential" else 0.0
+    log_init = math.log(init_fraction) if warmup_type == "exponential" else 0.0
+    prefix = warmup_ramp(peak_value, offset, warmup_type, init_value, False) if offset else None
     dtype = float_dtype()
 
     def fn(step: jax.Array) -> jax.Array:
         t = jnp.maximum(step - offset, 0)
+        length: float | jax.Array
         if table is None:
             index = t // first
             position = (t - index * first).astype(dtype)
-            length = jnp.full(jnp.shape(t), first, dtype)
+            length = float(first)  # a constant: divisions by it become multiplications
         else:
             first_steps_, starts_, lengths_ = table
             index = jnp.clip(
@@ -169,8 +175,8 @@ def cyclic_schedule(
         peak = peak_value * jnp.exp(log_gamma * index.astype(dtype))
         peak = jnp.where(index == 0, peak_value, peak)
         if every:
-            fraction = position / warmup_steps
-            if warmup == "linear":
+            fraction = position * (1.0 / warmup_steps)
+            if warmup_type == "linear":
                 ramp = init_fraction + (1.0 - init_fraction) * fraction
             else:
                 ramp = jnp.exp(log_init * (1.0 - fraction))
@@ -180,26 +186,24 @@ def cyclic_schedule(
         else:
             done, total = position, length
         done = jnp.clip(done, 0.0, total)
-        progress = done / total
-        if decay == "cosine":
+        progress = done * (1.0 / total) if table is None else done / total
+        if decay_type == "cosine":
             curve = half_cosine_parts(done, total - done, total)
-        elif decay == "linear":
+        elif decay_type == "linear":
             curve = 1.0 - progress
         else:
             curve = (1.0 - progress) ** power
-        value = final_value + (peak - final_value) * curve
+        value = end_value + (peak - end_value) * curve
         value = jnp.where(progress <= 0, peak, value)
         if every:
             value = jnp.where(position < warmup_steps, warm, value)
         if end is not None:
-            value = jnp.where(t >= end, final_value, value)
-        if offset:
-            value = jnp.where(
-                step < offset, stage(peak_value, offset, warmup, init_value)(step), value
-            )
+            value = jnp.where(t >= end, end_value, value)
+        if prefix is not None:
+            value = jnp.where(step < offset, prefix(step), value)
         return value
 
-    return Schedule(fn, warmup_steps=warmup_steps)
+    return Schedule(fn, warmup_steps=warmup_steps, end_step=None if end is None else offset + end)
 
 
 @register
@@ -208,24 +212,28 @@ def rewarmup(
     at_step: int,
     peak_value: float,
     warmup_steps: int,
-    decay: Any = None,
-    strategy: str = "linear",
+    decay_schedule: Any = None,
+    warmup_type: str = "linear",
 ) -> Schedule:
-    """Continue training with a fresh warmup: ``schedule`` until ``at_step``, then a new phase.
+    r"""Continue training with a fresh warmup: ``schedule`` until ``at_step``, then a new phase.
 
-    From ``at_step`` the value climbs from ``schedule(at_step)`` (the learning rate the run had
-    reached there) to ``peak_value`` over ``warmup_steps``, then follows ``decay`` on its own
-    clock (``decay(step - at_step - warmup_steps)``; it should start at ``peak_value``), or stays
-    at ``peak_value`` when ``decay`` is ``None``. Steps before ``at_step`` are unchanged, so the
-    values a checkpoint was trained with stay the same.
+    .. math:: v(s) = \begin{cases} f(s) & s < a \\
+       \operatorname{warmup}(s - a) \text{ from } f(a) \text{ to } v_{peak} & a \le s < a + W \\
+       g(s - a - W) & s \ge a + W \end{cases}
+
+    From ``at_step`` (a) the value climbs from ``schedule(at_step)`` (the value the run had
+    reached there) to ``peak_value`` over ``warmup_steps``, then follows ``decay_schedule`` (g) on
+    its own clock (it should start at ``peak_value``), or stays at ``peak_value`` when
+    ``decay_schedule`` is ``None``. Steps before ``at_step`` are unchanged, so the values a
+    checkpoint was trained with stay the same.
 
     Args:
       schedule: the schedule the run used so far (any schedule).
       at_step: the first step of the new phase; >= 1.
       peak_value: the new peak; > 0.
       warmup_steps: the length of the new warmup; >= 1.
-      decay: what follows the new peak (for example ``cosine_decay(peak_value, 5000)``).
-      strategy: ``"linear"``, or ``"exponential"`` (needs ``schedule(at_step) > 0``).
+      decay_schedule: what follows the new peak (for example ``cosine_decay(peak_value, 5000)``).
+      warmup_type: ``"linear"``, or ``"exponential"`` (needs ``schedule(at_step) > 0``).
 
     >>> from warmup_jax import linear_schedule_with_warmup
     >>> old = linear_schedule_with_warmup(1.0, 0, 4)
@@ -233,28 +241,30 @@ def rewarmup(
     >>> [float(s(i)) for i in range(7)]
     [1.0, 0.75, 0.5, 0.25, 0.375, 0.5, 0.5]
     """
-    if not callable(schedule):
-        raise ValueError(f"schedule must be a schedule (a callable step -> lr), got {schedule!r}.")
+    _checks.schedule("schedule", schedule)
     at_step = _checks.integer("at_step", at_step, minimum=1)
     peak_value = _checks.positive("peak_value", peak_value)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
-    strategy = _checks.choice("strategy", strategy, STRATEGIES)
-    if decay is not None and not callable(decay):
-        raise ValueError(f"decay must be a schedule or None, got {decay!r}.")
-    if at_step + warmup_steps > _checks.MAX_STEP:
-        raise ValueError(f"at_step + warmup_steps must be at most {_checks.MAX_STEP}.")
+    warmup_type = _checks.choice("warmup_type", warmup_type, WARMUP_TYPES)
+    if decay_schedule is not None:
+        _checks.schedule("decay_schedule", decay_schedule)
+    ramp_end = _checks.step_count_sum("at_step + warmup_steps", at_step + warmup_steps)
     start = evaluate(schedule, at_step)
     if start > peak_value:
         raise ValueError(
-            f"the run's learning rate at step {at_step} ({start:.6g}) is above the new peak_value "
+            f"the run's value at step {at_step} ({start:.6g}) is above the new peak_value "
             f"({peak_value:.6g}): a rewarmup climbs; use a decay for going down."
         )
-    if strategy == "exponential" and not start > 0:
+    if warmup_type == "exponential" and not start > 0:
         raise ValueError(
-            f"an exponential rewarmup needs a learning rate > 0 at step {at_step} to start from, "
-            f"but the schedule is {start} there; use strategy='linear'."
+            f"an exponential rewarmup needs a value > 0 at step {at_step} to start from, "
+            f"but the schedule is {start} there; use warmup_type='linear'."
         )
-    ramp = warmup(peak_value, warmup_steps, strategy, start)
-    after = constant(peak_value) if decay is None else decay
-    fn = optax.join_schedules([schedule, ramp, after], [at_step, at_step + warmup_steps])
-    return Schedule(fn, warmup_steps=at_step + warmup_steps)
+    ramp = warmup_ramp(peak_value, warmup_steps, warmup_type, start, False)
+    after = constant(peak_value) if decay_schedule is None else decay_schedule
+    rest = end_of(after)
+    end = None if rest is None else ramp_end + rest
+    if end is not None:
+        _checks.step_count_sum("at_step + warmup_steps + the decay's end_step", end)
+    fn = optax.join_schedules([schedule, ramp, after], [at_step, ramp_end])
+    return Schedule(fn, warmup_steps=ramp_end, end_step=end)

@@ -1,140 +1,139 @@
 """Decays: schedules that start at ``init_value`` at step 0 and go down from there.
 
-Named and shaped as optax users expect, with two differences: the end of each decay is exact (the
-value at ``decay_steps`` and after is exactly ``final_value``), and bad settings raise
-``ValueError`` instead of quietly becoming a constant schedule. Put a warmup in front with
-:func:`warmup_jax.with_warmup`; chain with :func:`warmup_jax.join`.
+Named and shaped as optax users expect (``init_value``, ``decay_steps``, ``end_value``,
+``transition_steps``, ``decay_rate``, ``staircase``, ``boundaries``, in optax's order), with two
+differences: the end of each decay is exact (the value at ``decay_steps`` and after is exactly
+``end_value``), and bad settings raise ``ValueError`` instead of quietly becoming a constant
+schedule. Put a warmup in front with :func:`warmup_jax.with_warmup`; chain with ``>>`` or
+:func:`warmup_jax.join`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from warmup_jax import _checks
-from warmup_jax._curves import half_cosine, one_minus_sqrt
+from warmup_jax._pieces import DECAY_TYPES, as_float, curve, curve_at_end, decay
 from warmup_jax._schedule import Schedule, float_dtype, register
+from warmup_jax._steps import index_dtype
 
-DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 # More cycles than this are noise in float32 (and 2 pi c s would overflow it).
 MAX_CYCLES = 1e6
 
 
-def _ends_exactly(
-    init_value: float, final_value: float, decay_steps: int, curve, end_value: float | None = None
-):
-    """``final + (init - final) * curve(elapsed)`` with exact values at step 0 and ``decay_steps``.
-
-    ``curve`` takes the elapsed steps (an integer array in [0, decay_steps]) and goes from 1 at 0
-    towards 0 at ``decay_steps``. Rounding in ``final + (init - final)`` can miss ``init`` by an ulp
-    and XLA may compute ``s / D`` as ``s * (1 / D)``: the ends are pinned with ``where``.
-    """
-    if end_value is None:
-        end_value = final_value
-
-    def fn(step: jax.Array) -> jax.Array:
-        value = final_value + (init_value - final_value) * curve(jnp.clip(step, 0, decay_steps))
-        value = jnp.where(step <= 0, init_value, value)
-        return jnp.where(step >= decay_steps, end_value, value)
-
-    return fn
-
-
-def _fraction(decay_steps: int):
-    """``elapsed -> elapsed / decay_steps`` in the float dtype."""
-    return lambda elapsed: elapsed.astype(float_dtype()) / decay_steps
-
-
-def _decay_args(init_value, decay_steps, final_value):
+def _decay_args(init_value: Any, decay_steps: Any, end_value: Any) -> tuple[float, int, float]:
     return (
         _checks.non_negative("init_value", init_value),
         _checks.integer("decay_steps", decay_steps, minimum=1),
-        _checks.non_negative("final_value", final_value),
+        _checks.non_negative("end_value", end_value),
+    )
+
+
+def _decay_schedule(init: float, steps: int, end: float, factor: Any, end_value: float) -> Schedule:
+    return Schedule(
+        decay(init, steps, end, factor, end_value=end_value), warmup_steps=0, end_step=steps
     )
 
 
 @register
 def constant(value: float) -> Schedule:
-    """The same learning rate at every step.
+    r"""The same value at every step.
+
+    .. math:: v(s) = value
 
     >>> float(constant(3e-4)(10**9))
     0.0003000000142492354
+    >>> constant(3e-4).end_step
+    0
     """
     value = _checks.non_negative("value", value)
-    return Schedule(lambda step: jnp.full(jnp.shape(step), value, float_dtype()))
+    return Schedule(
+        lambda step: jnp.full(jnp.shape(step), value, float_dtype()), warmup_steps=0, end_step=0
+    )
 
 
 @register
 def cosine_decay(
-    init_value: float, decay_steps: int, final_value: float = 0.0, num_cycles: float = 0.5
+    init_value: float,
+    decay_steps: int,
+    end_value: float = 0.0,
+    exponent: float = 1.0,
+    num_cycles: float = 0.5,
 ) -> Schedule:
-    r"""Cosine decay from ``init_value`` to ``final_value`` over ``decay_steps``, then constant.
+    r"""Cosine decay from ``init_value`` to ``end_value`` over ``decay_steps``, then constant.
 
-    .. math:: lr(s) = final + (init - final) \cdot \tfrac12 (1 + \cos(2\pi c \min(s, D) / D))
+    .. math:: v(s) = v_{end} + (v_{init} - v_{end}) \cdot
+       \left(\tfrac12 \left(1 + \cos(2\pi c \min(s, D) / D)\right)\right)^{e}
 
-    ``num_cycles`` c = 0.5 (the default) is the usual half cosine, ending exactly at
-    ``final_value``; other values follow transformers' ``num_cycles`` and end wherever the cosine
+    With the default ``num_cycles`` c = 0.5 this is optax's ``cosine_decay_schedule`` with
+    ``alpha = end_value / init_value``, ending exactly at ``end_value``; ``exponent`` e is optax's
+    ``exponent``. Other values of c follow transformers' ``num_cycles`` and end wherever the cosine
     is at ``s = D`` (for c = 1 back at ``init_value``).
 
-    >>> s = cosine_decay(1.0, 100, final_value=0.1)
+    >>> s = cosine_decay(1.0, 100, end_value=0.1)
     >>> [round(float(s(i)), 4) for i in (0, 50, 100, 200)]
     [1.0, 0.55, 0.1, 0.1]
+    >>> round(float(cosine_decay(1.0, 100, exponent=2.0)(50)), 4)
+    0.25
     """
-    init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
+    init_value, decay_steps, end_value = _decay_args(init_value, decay_steps, end_value)
+    exponent = _checks.positive("exponent", exponent)
     num_cycles = _checks.number(
         "num_cycles", num_cycles, minimum=0.0, maximum=MAX_CYCLES, min_inclusive=False
     )
-    if num_cycles == 0.5:
-        curve = lambda elapsed: half_cosine(elapsed, decay_steps)  # noqa: E731
-        end = final_value
-    else:
-        fraction = _fraction(decay_steps)
-        curve = lambda elapsed: (
-            0.5 * (1.0 + jnp.cos((2.0 * math.pi * num_cycles) * fraction(elapsed)))
-        )  # noqa: E731
-        end = final_value + (init_value - final_value) * 0.5 * (
-            1.0 + math.cos(2.0 * math.pi * num_cycles)
-        )
-    return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve, end))
+    factor = curve("cosine", decay_steps, exponent=exponent, num_cycles=num_cycles)
+    at_end = curve_at_end("cosine", exponent=exponent, num_cycles=num_cycles)
+    final = end_value + (init_value - end_value) * at_end
+    return _decay_schedule(init_value, decay_steps, end_value, factor, final)
 
 
 @register
 def polynomial_decay(
-    init_value: float, decay_steps: int, final_value: float = 0.0, power: float = 1.0
+    init_value: float, decay_steps: int, end_value: float = 0.0, power: float = 1.0
 ) -> Schedule:
-    r"""Polynomial decay: ``final + (init - final) * (1 - min(s, D) / D) ** power``.
+    r"""Polynomial decay from ``init_value`` to ``end_value`` over ``decay_steps``, then constant.
+
+    .. math:: v(s) = v_{end} + (v_{init} - v_{end}) \cdot (1 - \min(s, D) / D)^{power}
+
+    optax's ``polynomial_schedule`` going down from ``init_value``.
 
     >>> s = polynomial_decay(1.0, 10, power=2.0)
     >>> [round(float(s(i)), 4) for i in (0, 5, 10, 11)]
     [1.0, 0.25, 0.0, 0.0]
     """
-    init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
+    init_value, decay_steps, end_value = _decay_args(init_value, decay_steps, end_value)
     power = _checks.positive("power", power)
-    remaining = _fraction(decay_steps)
-    curve = lambda elapsed: remaining(decay_steps - elapsed) ** power  # noqa: E731
-    return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve))
+    factor = curve("polynomial", decay_steps, power=power)
+    return _decay_schedule(init_value, decay_steps, end_value, factor, end_value)
 
 
 @register
-def linear_decay(init_value: float, decay_steps: int, final_value: float = 0.0) -> Schedule:
-    """Linear decay from ``init_value`` to ``final_value`` over ``decay_steps``, then constant.
+def linear_decay(init_value: float, decay_steps: int, end_value: float = 0.0) -> Schedule:
+    r"""Linear decay from ``init_value`` to ``end_value`` over ``decay_steps``, then constant.
+
+    .. math:: v(s) = v_{end} + (v_{init} - v_{end}) \cdot (1 - \min(s, D) / D)
+
+    optax's ``linear_schedule(init_value, end_value, transition_steps)`` with exact ends.
 
     >>> [float(linear_decay(1.0, 4)(i)) for i in range(6)]
     [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
-    init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    remaining = _fraction(decay_steps)
-    return Schedule(
-        _ends_exactly(init_value, final_value, decay_steps, lambda e: remaining(decay_steps - e))
-    )
+    init_value, decay_steps, end_value = _decay_args(init_value, decay_steps, end_value)
+    factor = curve("linear", decay_steps)
+    return _decay_schedule(init_value, decay_steps, end_value, factor, end_value)
 
 
 @register
-def one_minus_sqrt_decay(init_value: float, decay_steps: int, final_value: float = 0.0) -> Schedule:
-    r"""The "1-sqrt" cooldown: ``final + (init - final) * (1 - sqrt(min(s, D) / D))``.
+def one_minus_sqrt_decay(init_value: float, decay_steps: int, end_value: float = 0.0) -> Schedule:
+    r"""The "1-sqrt" cooldown from ``init_value`` to ``end_value`` over ``decay_steps``.
+
+    .. math:: v(s) = v_{end} + (v_{init} - v_{end}) \cdot \left(1 - \sqrt{\min(s, D) / D}\right)
 
     The decay shape that Hägele et al. (2024) found best for the final phase of a
     warmup-stable-decay run.
@@ -142,114 +141,156 @@ def one_minus_sqrt_decay(init_value: float, decay_steps: int, final_value: float
     >>> [round(float(one_minus_sqrt_decay(1.0, 4)(i)), 4) for i in range(5)]
     [1.0, 0.5, 0.2929, 0.134, 0.0]
     """
-    init_value, decay_steps, final_value = _decay_args(init_value, decay_steps, final_value)
-    curve = lambda elapsed: one_minus_sqrt(elapsed, decay_steps)  # noqa: E731
-    return Schedule(_ends_exactly(init_value, final_value, decay_steps, curve))
+    init_value, decay_steps, end_value = _decay_args(init_value, decay_steps, end_value)
+    factor = curve("1-sqrt", decay_steps)
+    return _decay_schedule(init_value, decay_steps, end_value, factor, end_value)
+
+
+def _at_bound(fn: Any, bound: float, step: int) -> bool:
+    value = np.asarray(jnp.asarray(fn(jnp.asarray(step, index_dtype())), float_dtype()))
+    return bool(value == np.asarray(jnp.asarray(bound, float_dtype())))
+
+
+def _first_step_at(fn: Any, bound: float, low: int, high: int) -> int:
+    """The first step in ``[low, high]`` from which the monotone ``fn`` equals ``bound``."""
+    while low < high:
+        middle = (low + high) // 2
+        if _at_bound(fn, bound, middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 @register
 def exponential_decay(
     init_value: float,
+    transition_steps: int,
     decay_rate: float,
-    transition_steps: int = 1,
+    transition_begin: int = 0,
     staircase: bool = False,
-    final_value: float | None = None,
+    end_value: float | None = None,
 ) -> Schedule:
-    r"""Exponential decay: ``init * decay_rate ** (s / transition_steps)``, floored at ``final_value``.
+    r"""Exponential decay (or growth), optax's ``exponential_decay`` with the same arguments.
 
-    With ``staircase=True`` the exponent is ``floor(s / transition_steps)``: the value drops by
-    ``decay_rate`` once every ``transition_steps`` steps.
+    .. math:: v(s) = v_{init} \cdot r^{\max(s - s_0, 0) / T}, \quad
+       \text{bounded by } v_{end}
+
+    With ``staircase=True`` the exponent is ``floor(max(s - s_0, 0) / T)``: the value changes by
+    ``decay_rate`` once every ``transition_steps`` steps. A ``decay_rate`` above 1 grows the value;
+    it then needs ``end_value`` as its ceiling. ``end_step`` is the first step at the bound, or
+    ``None`` without one.
 
     Args:
-      init_value: the value at step 0; >= 0.
-      decay_rate: the factor per ``transition_steps``; in (0, 1].
-      transition_steps: an integer >= 1.
-      staircase: drop in steps instead of continuously.
-      final_value: an optional floor, in [0, init_value].
+      init_value: the value at step 0 (and until ``transition_begin``); >= 0.
+      transition_steps: T, an integer >= 1.
+      decay_rate: r, the factor per ``transition_steps``; > 0.
+      transition_begin: s_0, the step the decay starts at; an integer >= 0.
+      staircase: change in steps instead of continuously.
+      end_value: a floor (``decay_rate < 1``, in [0, init_value]) or a ceiling
+        (``decay_rate > 1``, >= init_value; required there).
 
-    >>> s = exponential_decay(1.0, 0.5, transition_steps=2, staircase=True)
+    >>> s = exponential_decay(1.0, 2, 0.5, staircase=True)
     >>> [float(s(i)) for i in range(6)]
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    >>> exponential_decay(1.0, 1, 0.5, end_value=0.25).end_step
+    2
     """
     init_value = _checks.non_negative("init_value", init_value)
-    decay_rate = _checks.number(
-        "decay_rate", decay_rate, minimum=0.0, maximum=1.0, min_inclusive=False
-    )
     transition_steps = _checks.integer("transition_steps", transition_steps, minimum=1)
-    if not isinstance(staircase, bool):
-        raise ValueError(f"staircase must be True or False, got {staircase!r}.")
-    floor = (
-        0.0
-        if final_value is None
-        else _checks.number("final_value", final_value, minimum=0.0, maximum=init_value)
-    )
+    decay_rate = _checks.positive("decay_rate", decay_rate)
+    begin = _checks.integer("transition_begin", transition_begin, minimum=0)
+    staircase = _checks.flag("staircase", staircase)
+    growing = decay_rate > 1.0
+    if end_value is None:
+        if growing and init_value > 0:
+            raise ValueError(
+                f"a decay_rate above 1 ({decay_rate!r}) grows the value without bound: give "
+                "end_value, the ceiling it stops at."
+            )
+    elif growing:
+        end_value = _checks.number("end_value", end_value, minimum=init_value)
+    else:
+        end_value = _checks.non_negative("end_value", end_value, maximum=init_value)
     log_rate = math.log(decay_rate)
+    bound = end_value
 
     def fn(step: jax.Array) -> jax.Array:
-        step = jnp.maximum(step, 0)
-        exponent = (step // transition_steps if staircase else step).astype(float_dtype())
+        count = jnp.maximum(step - begin, 0)
+        exponent = as_float(count // transition_steps if staircase else count)
         if not staircase:
-            exponent = exponent / transition_steps
+            exponent = exponent * (1.0 / transition_steps)
+        # exp(p log r), with log r exact in float64: float32's r ** p carries r's rounding
+        # error times p (6e-5 relative at r = 0.99, p = 20000), this one about 2e-6 at most.
         value = init_value * jnp.exp(log_rate * exponent)
-        return jnp.where(step <= 0, init_value, jnp.maximum(value, floor))
+        if bound is not None:
+            value = jnp.minimum(value, bound) if growing else jnp.maximum(value, bound)
+        return jnp.where(count <= 0, init_value, value)
 
-    return Schedule(fn)
-
-
-@register
-def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
-    """PyTorch's StepLR: ``init * gamma ** floor(s / step_size)``.
-
-    >>> s = step_decay(1.0, 3, gamma=0.5)
-    >>> [float(s(i)) for i in (0, 2, 3, 6, 9)]
-    [1.0, 1.0, 0.5, 0.25, 0.125]
-    """
-    init_value = _checks.non_negative("init_value", init_value)
-    step_size = _checks.integer("step_size", step_size, minimum=1)
-    gamma = _checks.number("gamma", gamma, minimum=0.0, maximum=1.0)
-
-    def fn(step: jax.Array) -> jax.Array:
-        drops = (jnp.maximum(step, 0) // step_size).astype(float_dtype())
-        return init_value * gamma**drops
-
-    return Schedule(fn)
+    end: int | None
+    if decay_rate == 1.0 or init_value == 0.0 or init_value == bound:
+        end = 0
+    elif bound is None or bound == 0.0:
+        end = None  # it approaches 0 and never holds a value
+    else:
+        periods = math.log(bound / init_value) / log_rate  # > 0
+        guess = begin + transition_steps * (math.ceil(periods) if staircase else periods)
+        last = _checks.max_step()
+        high = min(last, int(guess) + transition_steps + 2)
+        if high >= last and not _at_bound(fn, bound, last):
+            end = None  # it reaches its bound only after the last step
+        else:
+            end = _first_step_at(fn, bound, max(begin, int(guess) - transition_steps - 2), high)
+    return Schedule(fn, warmup_steps=0, end_step=end)
 
 
 @register
 def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Schedule:
-    """``values[i]`` on the steps from ``boundaries[i - 1]`` up to (not including) ``boundaries[i]``.
+    r"""``values[i]`` on the steps from ``boundaries[i - 1]`` up to (not including) ``boundaries[i]``.
+
+    .. math:: v(s) = values_i \quad\text{for } b_{i-1} \le s < b_i \quad (b_{-1} = -\infty,\;
+       b_n = \infty)
 
     ``len(values) == len(boundaries) + 1``; boundaries strictly increasing integers >= 1.
+    ``end_step`` is the last boundary.
 
     >>> s = piecewise_constant([10, 20], [1.0, 0.1, 0.01])
     >>> [float(s(i)) for i in (0, 9, 10, 19, 20)]
     [1.0, 1.0, 0.10000000149011612, 0.10000000149011612, 0.009999999776482582]
     """
     if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, Sequence):
-        raise ValueError(f"boundaries must be a list of step numbers, got {boundaries!r}.")
+        raise ValueError(
+            f"boundaries must be a list of step numbers, got {_checks.describe(boundaries)}."
+        )
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise ValueError(f"values must be a list of learning rates, got {values!r}.")
+        raise ValueError(f"values must be a list of numbers, got {_checks.describe(values)}.")
     bounds = [_checks.integer(f"boundaries[{i}]", b, minimum=1) for i, b in enumerate(boundaries)]
     levels = [_checks.non_negative(f"values[{i}]", v) for i, v in enumerate(values)]
     if len(levels) != len(bounds) + 1:
         raise ValueError(
             f"values must have one more entry than boundaries ({len(bounds) + 1}), got {len(levels)}."
         )
-    if any(b >= c for b, c in zip(bounds, bounds[1:])):
-        raise ValueError(f"boundaries must be strictly increasing, got {bounds}.")
+    if any(b >= c for b, c in zip(bounds, bounds[1:], strict=False)):
+        raise ValueError(
+            f"boundaries must be strictly increasing, got {_checks.shorten(str(bounds))}."
+        )
+    bounds_array = np.asarray(bounds, np.int64)
+    levels_array = np.asarray(levels)
 
     def fn(step: jax.Array) -> jax.Array:
-        value = jnp.full(jnp.shape(step), levels[0], float_dtype())
-        for boundary, level in zip(bounds, levels[1:]):
-            value = jnp.where(step >= boundary, level, value)
-        return value
+        if not bounds:
+            return jnp.full(jnp.shape(step), levels[0], float_dtype())
+        index = jnp.searchsorted(jnp.asarray(bounds_array, step.dtype), step, side="right")
+        return jnp.asarray(levels_array, float_dtype())[index]
 
-    return Schedule(fn)
+    return Schedule(fn, warmup_steps=0, end_step=bounds[-1] if bounds else 0)
 
 
 @register
 def inverse_sqrt_decay(init_value: float, timescale: float) -> Schedule:
-    r"""Inverse square root decay: ``init * sqrt(timescale / (s + timescale))``.
+    r"""Inverse square root decay from ``init_value``; it never settles (``end_step`` is None).
+
+    .. math:: v(s) = v_{init} \cdot \sqrt{\frac{\tau}{\max(s, 0) + \tau}}
 
     The "rsqrt" schedule of the Transformer paper and of big_vision, started at step 0.
 
@@ -259,18 +300,35 @@ def inverse_sqrt_decay(init_value: float, timescale: float) -> Schedule:
     """
     init_value = _checks.non_negative("init_value", init_value)
     timescale = _checks.positive("timescale", timescale)
+    # s * (1 / tau), not s / tau: XLA rewrites the division into this multiplication anyway, and
+    # written out, a 1 / tau below float32's range flushes to 0 harmlessly (v = init) instead of
+    # making (s + tau) / tau collapse to 0.
+    rate = 1.0 / timescale
 
     def fn(step: jax.Array) -> jax.Array:
-        shifted = jnp.maximum(step, 0).astype(float_dtype()) / timescale + 1.0
+        shifted = as_float(jnp.maximum(step, 0)) * rate + 1.0
         return jnp.where(step <= 0, init_value, init_value / jnp.sqrt(shifted))
 
-    return Schedule(fn)
+    return Schedule(fn, warmup_steps=0, end_step=None)
 
 
-def decay_by_shape(shape: str, init_value: float, decay_steps: int, final_value: float) -> Schedule:
-    """The decay named ``shape`` (one of :data:`DECAY_SHAPES`)."""
-    shape = _checks.choice("decay", shape, DECAY_SHAPES)
-    builder = {"linear": linear_decay, "cosine": cosine_decay, "1-sqrt": one_minus_sqrt_decay}[
-        shape
-    ]
-    return builder(init_value, decay_steps, final_value)
+def decay_by_type(
+    decay_type: str, init_value: float, decay_steps: int, end_value: float
+) -> Schedule:
+    """The decay of shape ``decay_type`` (one of :data:`DECAY_TYPES`)."""
+    decay_type = _checks.choice("decay_type", decay_type, DECAY_TYPES)
+    builder = {"linear": linear_decay, "cosine": cosine_decay, "1-sqrt": one_minus_sqrt_decay}
+    return builder[decay_type](init_value, decay_steps, end_value)
+
+
+__all__ = [
+    "DECAY_TYPES",
+    "constant",
+    "cosine_decay",
+    "exponential_decay",
+    "inverse_sqrt_decay",
+    "linear_decay",
+    "one_minus_sqrt_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+]

@@ -1,79 +1,88 @@
-"""Schedule expressions: a small, safe text form for schedules in config files and on command lines.
+"""Schedule expressions: the Python calls of warmup_jax, as safe text for configs and command lines.
 
-::
+An expression is what you would write in Python after ``import warmup_jax as wj``, so any Python
+call can be pasted into ``parse`` or a ``--schedule`` flag, with the same arguments and meaning::
 
-    linear_warmup(1000) >> cosine(99000, final=0.01)
-    constant(3e-4) * linear_warmup(1000) * rsqrt(10000)
-    cosine_schedule_with_warmup(3e-4, 100, 1000)
+    linear_warmup(3e-4, 1000) >> cosine_decay(3e-4, 99000, end_value=3e-6)
+    3e-4 * linear_warmup(1.0, 1000) * inverse_sqrt_decay(1.0, 10000)
+    wj.cosine_schedule_with_warmup(3e-4, num_warmup_steps=100, num_training_steps=1000)
+    with_warmup(cosine_decay(peak, decay_steps), warmup_steps, warmup_type="exponential")
 
-* ``a >> b`` runs ``b`` after ``a`` (each on its own clock, :func:`warmup_jax.join`). A warmup
-  whose ``peak`` is not given warms up to wherever ``b`` starts (:func:`warmup_jax.with_warmup`).
-* ``a * b`` multiplies, step by step (:func:`warmup_jax.multiply`); ``*`` binds tighter than ``>>``.
-* Calls take numbers, quoted strings, ``true``/``false``/``none``, lists ``[1, 2]``, nested
-  expressions, and the variables passed to :func:`parse` (such as ``peak``), positionally or as
-  ``name=value``.
-* Names: every warmup_jax constructor with its own arguments, plus the short forms below, whose
-  values default to 1 so that they read as factors (big_vision's convention):
-
-  ==========================================================  ====================================
-  ``constant(value=1)``                                        :func:`warmup_jax.constant`
-  ``linear_warmup(steps, peak=none, init=0, ahead=false)``     :func:`warmup_jax.linear_warmup`
-  ``exponential_warmup(steps, peak=none, init=none, ahead=false)``  :func:`warmup_jax.exponential_warmup`
-  ``cosine(steps, final=0, init=1, cycles=0.5)``               :func:`warmup_jax.cosine_decay`
-  ``linear(steps, final=0, init=1)``                           :func:`warmup_jax.linear_decay`
-  ``poly(steps, power=1, final=0, init=1)``                    :func:`warmup_jax.polynomial_decay`
-  ``sqrt_cooldown(steps, final=0, init=1)``                    :func:`warmup_jax.one_minus_sqrt_decay`
-  ``exponential(rate, every=1, staircase=false, final=none, init=1)``  :func:`warmup_jax.exponential_decay`
-  ``step(every, gamma=0.1, init=1)``                           :func:`warmup_jax.step_decay`
-  ``rsqrt(timescale, init=1)``                                 :func:`warmup_jax.inverse_sqrt_decay`
-  ==========================================================  ====================================
+* ``a >> b`` runs ``b`` after ``a`` ends (``Schedule.__rshift__``: a :func:`warmup_jax.join` at
+  ``a.end_step``); ``a * b`` multiplies schedules and numbers (:func:`warmup_jax.multiply`), and
+  two numbers multiply to a number. ``*`` binds tighter than ``>>``, as in Python.
+* Calls take numbers (``1000`` is an int, ``1e3`` and ``3e-4`` are floats, as in Python),
+  quoted strings, ``True``/``False``/``None`` (or ``true``/``false``/``none``), lists ``[1, 2]``
+  and tuples, nested expressions and the variables passed to :func:`parse` (such as ``peak``),
+  positionally or as ``name=value``. A call may be written ``wj.NAME(...)`` or
+  ``warmup_jax.NAME(...)``.
+* Names: every public constructor (``python -m warmup_jax list`` shows them with their
+  arguments), :func:`warmup_jax.schedule_by_name` and :func:`warmup_jax.scale_peak_lr`.
 
 Nothing is evaluated as Python: the text is tokenized and parsed by the grammar
 
 ::
 
     chain   := product (">>" product)*
-    product := atom ("*" atom)*
-    atom    := ["-"] NUMBER | STRING | NAME | NAME "(" [arg ("," arg)*] ")" | "[" [chain ("," chain)*] "]"
-             | "(" chain ")"
+    product := unary ("*" unary)*
+    unary   := "-" unary | atom
+    atom    := NUMBER | STRING | NAME | call | "[" [items] "]" | "(" chain ["," [items]] ")"
+    call    := [("wj" | "warmup_jax") "."] NAME "(" [arg ("," arg)* [","]] ")"
     arg     := [NAME "="] chain
+    items   := chain ("," chain)* [","]
 
-and a malformed expression raises ``ValueError`` showing the position and what was expected.
+Brackets nest at most ``MAX_NESTING`` deep, and a malformed expression raises ``ValueError``
+quoting a short window of the text around the column and saying what was expected.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import warmup_jax
-from warmup_jax._schedule import Schedule
-from warmup_jax.compose import join, multiply, with_warmup
-from warmup_jax.decays import (
-    constant,
-    cosine_decay,
-    exponential_decay,
-    inverse_sqrt_decay,
-    linear_decay,
-    one_minus_sqrt_decay,
-    polynomial_decay,
-    step_decay,
-)
-from warmup_jax.warmups import exponential_warmup, linear_warmup
+from warmup_jax import _checks
+from warmup_jax._schedule import _REGISTRY, Schedule
+from warmup_jax.compose import multiply, sequence
+from warmup_jax.decays import constant
+from warmup_jax.hf import schedule_by_name
+from warmup_jax.scaling import scale_peak_lr
+
+MAX_NESTING = 64
+_WINDOW = 40  # characters of context on each side of an error's column
 
 _TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)
+    r"""(?:
+        (?P<number>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9_]+)?)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-      | (?P<string>'[^']*'|"[^"]*")
-      | (?P<op>>>|[-*(),=\[\]])
+      | (?P<string>'[^'\n]*'|"[^"\n]*")
+      | (?P<op>>>|[-*(),=.\[\]])
     )""",
     re.VERBOSE,
 )
+_KEYWORDS = {"True": True, "False": False, "None": None, "true": True, "false": False, "none": None}
+_PREFIXES = ("wj", "warmup_jax")
+_HELPERS: dict[str, Callable[..., Any]] = {
+    "schedule_by_name": schedule_by_name,
+    "scale_peak_lr": scale_peak_lr,
+}
+# warmup_jax 0.1.0's expression-only short forms, and what to write instead.
+_OLD_FORMS = {
+    "cosine": "cosine_decay(init_value, decay_steps, end_value=0.0)",
+    "linear": "linear_decay(init_value, decay_steps, end_value=0.0)",
+    "poly": "polynomial_decay(init_value, decay_steps, end_value=0.0, power=1.0)",
+    "sqrt_cooldown": "one_minus_sqrt_decay(init_value, decay_steps, end_value=0.0)",
+    "exponential": "exponential_decay(init_value, transition_steps, decay_rate)",
+    "step": "exponential_decay(init_value, transition_steps, decay_rate, staircase=True)",
+    "rsqrt": "inverse_sqrt_decay(init_value, timescale)",
+}
+
+
+def callables() -> dict[str, Callable[..., Any]]:
+    """Every name an expression can call, with the function it calls."""
+    return {**dict(_REGISTRY), **_HELPERS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,338 +93,342 @@ class _Token:
     value: Any = None
 
 
+def window(text: str, position: int) -> tuple[str, int]:
+    """At most ``2 * _WINDOW`` characters of ``text`` around ``position``, and the position in it."""
+    start = max(0, position - _WINDOW)
+    end = min(len(text), position + _WINDOW)
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if end < len(text) else ""
+    shown = prefix + text[start:end].replace("\n", " ").replace("\t", " ") + suffix
+    return shown, len(prefix) + position - start
+
+
 @dataclasses.dataclass(frozen=True)
-class _BareWarmup:
-    """A warmup without a peak: a 0-to-1 factor alone, "warm up to what follows" before ``>>``."""
+class _Node:
+    """A piece of the parsed expression; ``position`` is where it starts in the text."""
 
-    steps: int
-    strategy: str
-    init: float | None
-    ahead: bool
-
-    def as_factor(self) -> Schedule:
-        return _warmup(1.0, self.steps, self.strategy, self.init, self.ahead)
-
-
-def _number(text: str) -> int | float:
-    value = float(text)
-    if "." not in text and value.is_integer() and abs(value) < 2**63:
-        return int(value)  # 1000 and 1e5 are step counts; 3e-4 and 1.0 stay floats
-    return value
-
-
-def _warmup_form(strategy: str) -> Callable[..., Any]:
-    def build(steps, peak=None, init=None, ahead=False):
-        if peak is None:
-            bare = _BareWarmup(steps, strategy, init, ahead)
-            bare.as_factor()  # checks the arguments now, so errors point at this call
-            return bare
-        return _warmup(peak, steps, strategy, init, ahead)
-
-    return build
-
-
-def _warmup(peak: Any, steps: Any, strategy: str, init: Any, ahead: Any) -> Schedule:
-    if strategy == "linear":
-        return linear_warmup(peak, steps, 0.0 if init is None else init, ahead)
-    return exponential_warmup(peak, steps, init, ahead)
-
-
-def _short_forms() -> dict[str, Callable[..., Any]]:
-    return {
-        "constant": lambda value=1.0: constant(value),
-        "linear_warmup": _warmup_form("linear"),
-        "exponential_warmup": _warmup_form("exponential"),
-        "cosine": lambda steps, final=0.0, init=1.0, cycles=0.5: cosine_decay(
-            init, steps, final, cycles
-        ),
-        "linear": lambda steps, final=0.0, init=1.0: linear_decay(init, steps, final),
-        "poly": lambda steps, power=1.0, final=0.0, init=1.0: polynomial_decay(
-            init, steps, final, power
-        ),
-        "sqrt_cooldown": lambda steps, final=0.0, init=1.0: one_minus_sqrt_decay(
-            init, steps, final
-        ),
-        "exponential": lambda rate, every=1, staircase=False, final=None, init=1.0: (
-            exponential_decay(init, rate, every, staircase, final)
-        ),
-        "step": lambda every, gamma=0.1, init=1.0: step_decay(init, every, gamma),
-        "rsqrt": lambda timescale, init=1.0: inverse_sqrt_decay(init, timescale),
-    }
-
-
-_SHORT_FORMS = _short_forms()
-_KEYWORDS = {"true": True, "false": False, "none": None, "True": True, "False": False, "None": None}
-
-
-def length_of(schedule: Any) -> int | None:
-    """The number of steps after which a schedule stays constant, when its arguments say so."""
-    if isinstance(schedule, _BareWarmup):
-        return schedule.steps
-    if not isinstance(schedule, Schedule):
-        return None
-    arguments = schedule.arguments
-    name = schedule.name
-    if name == "with_warmup":
-        rest = length_of(arguments["schedule"])
-        return None if rest is None else arguments["warmup_steps"] + rest
-    if name == "join":
-        rest = length_of(arguments["schedules"][-1])
-        return None if rest is None else arguments["boundaries"][-1] + rest
-    if name == "multiply":
-        lengths = [length_of(f) for f in arguments["factors"] if callable(f)]
-        return None if not lengths or None in lengths else max(lengths)
-    if name == "rewarmup":
-        decay = arguments["decay"]
-        rest = 0 if decay is None else length_of(decay)
-        end = arguments["at_step"] + arguments["warmup_steps"]
-        return None if rest is None else end + rest
-    if name == "cyclic_schedule" and arguments["cycle_limit"] is not None:
-        first, mul, count = (
-            arguments["first_cycle_steps"],
-            arguments["cycle_mul"],
-            arguments["cycle_limit"],
-        )
-        cycles = first * count if mul == 1 else first * (mul**count - 1) / (mul - 1)
-        prefix = 0 if arguments["warmup_every_cycle"] else arguments["warmup_steps"]
-        return prefix + math.ceil(cycles - 1e-9)
-    if name == "warmup_stable_decay":
-        return arguments["warmup_steps"] + arguments["stable_steps"] + arguments["decay_steps"]
-    for key in ("num_training_steps", "decay_steps"):
-        if isinstance(arguments.get(key), int):
-            return arguments[key]
-    if name in ("linear_warmup", "exponential_warmup", "warmup", "from_epochs"):
-        return schedule.warmup_steps
-    return None
+    kind: str  # value, name, call, list, chain, product, negate
+    position: int
+    value: Any = None  # a value's value, a name's or a call's name
+    items: tuple[Any, ...] = ()  # list items, chain parts, factors, positional arguments
+    keywords: tuple[tuple[str, Any], ...] = ()  # a call's keyword arguments
+    positions: tuple[int, ...] = ()  # where each '>>' of a chain is
 
 
 class _Parser:
+    """Text -> a tree of ``_Node`` (every syntax error first, as Python does) -> its value."""
+
     def __init__(self, text: str, variables: Mapping[str, Any]) -> None:
         self.text = text
         self.variables = dict(variables)
+        self.depth = 0
         self.tokens = self._tokenize()
         self.index = 0
 
     # -- errors -----------------------------------------------------------------------------
     def error(self, message: str, position: int) -> ValueError:
-        pointer = " " * position + "^"
+        shown, column = window(self.text, position)
         return ValueError(
-            f"schedule expression: {message} at column {position + 1}\n  {self.text}\n  {pointer}"
+            f"schedule expression: {message} at column {position + 1}\n  {shown}\n  {' ' * column}^"
         )
 
     # -- tokens -----------------------------------------------------------------------------
     def _tokenize(self) -> list[_Token]:
-        tokens, position = [], 0
+        tokens, position, text = [], 0, self.text
         while True:
-            while position < len(self.text) and self.text[position].isspace():
+            while position < len(text) and text[position].isspace():
                 position += 1
-            if position >= len(self.text):
+            if position >= len(text):
                 tokens.append(_Token("end", "", position))
                 return tokens
-            match = _TOKEN.match(self.text, position)
-            if not match or match.end() == position:
-                raise self.error(f"unexpected character {self.text[position]!r}", position)
-            kind = match.lastgroup
-            text = match.group(kind)
-            start = match.start(kind)
-            value = None
+            match = _TOKEN.match(text, position)
+            if not match:
+                raise self.error(f"unexpected character {text[position]!r}", position)
+            kind = match.lastgroup or "op"
+            token_text = match.group(kind)
+            value: Any = None
             if kind == "number":
-                value = _number(text)
+                value = self._number(token_text, position)
             elif kind == "string":
-                value = text[1:-1]
-            tokens.append(_Token(kind, text, start, value))
+                value = token_text[1:-1]
+            tokens.append(_Token(kind, token_text, position, value))
             position = match.end()
+
+    def _number(self, text: str, position: int) -> int | float:
+        try:
+            if any(mark in text for mark in ".eE"):
+                return float(text)
+            return int(text)
+        except ValueError:
+            raise self.error(f"{_checks.shorten(text)} is not a number", position) from None
 
     @property
     def current(self) -> _Token:
         return self.tokens[self.index]
 
-    def take(self, text: str | None = None) -> _Token | None:
-        token = self.current
-        if text is None or (token.kind == "op" and token.text == text):
+    def peek_op(self, text: str, ahead: int = 0) -> bool:
+        token = self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+        return token.kind == "op" and token.text == text
+
+    def take(self, text: str) -> _Token | None:
+        if self.peek_op(text):
             self.index += 1
-            return token
+            return self.tokens[self.index - 1]
         return None
+
+    def found(self) -> str:
+        return "the end" if self.current.kind == "end" else repr(_checks.shorten(self.current.text))
 
     def expect(self, text: str, what: str) -> _Token:
         token = self.take(text)
         if token is None:
-            found = "the end" if self.current.kind == "end" else repr(self.current.text)
-            raise self.error(f"expected {what}, found {found}", self.current.position)
+            raise self.error(f"expected {what}, found {self.found()}", self.current.position)
         return token
 
-    # -- grammar ----------------------------------------------------------------------------
-    def parse(self) -> Any:
+    def enter(self, position: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"brackets nest more than {MAX_NESTING} deep", position)
+
+    # -- grammar: text -> tree --------------------------------------------------------------
+    def parse(self) -> _Node:
         if self.current.kind == "end":
             raise self.error("expected a schedule, found nothing", 0)
-        value = self.chain()
+        node = self.chain()
         if self.current.kind != "end":
             raise self.error(
-                f"expected '>>', '*' or the end, found {self.current.text!r}", self.current.position
+                f"expected '>>', '*' or the end, found {self.found()}", self.current.position
             )
-        return value
+        return node
 
-    def chain(self) -> Any:
+    def chain(self) -> _Node:
         start = self.current.position
-        value = self.product()
-        while (token := self.take(">>")) is not None:
-            right = self.product()
-            value = self.then(value, right, start, token.position)
-        return value
-
-    def product(self) -> Any:
-        factors = [self.atom()]
+        parts = [self.product()]
         positions = []
-        while (token := self.take("*")) is not None:
+        while (token := self.take(">>")) is not None:
             positions.append(token.position)
-            factors.append(self.atom())
+            parts.append(self.product())
+        if len(parts) == 1:
+            return parts[0]
+        return _Node("chain", start, items=tuple(parts), positions=tuple(positions))
+
+    def product(self) -> _Node:
+        start = self.current.position
+        factors = [self.unary()]
+        while self.take("*") is not None:
+            factors.append(self.unary())
         if len(factors) == 1:
             return factors[0]
-        cleaned = []
-        for factor, position in zip(factors, [None, *positions]):
-            if isinstance(factor, _BareWarmup):
-                factor = factor.as_factor()
-            if not (callable(factor) or isinstance(factor, (int, float))) or isinstance(
-                factor, bool
-            ):
-                raise self.error(f"cannot multiply by {factor!r}", position or 0)
-            cleaned.append(factor)
-        return multiply(cleaned)
+        return _Node("product", start, items=tuple(factors))
 
-    def then(self, left: Any, right: Any, start: int, position: int) -> Schedule:
-        right = self.as_schedule(right, position)
-        if isinstance(left, _BareWarmup):
-            return with_warmup(right, left.steps, left.strategy, left.init, left.ahead)
-        left = self.as_schedule(left, start)
-        length = length_of(left)
-        if length is None:
-            raise self.error(
-                f"{left.name} never ends, so nothing can follow it with '>>' (give it a length, "
-                "e.g. cosine(1000))",
-                position,
-            )
-        return join([left, right], [length])
+    def unary(self) -> _Node:
+        token = self.take("-")
+        if token is None:
+            return self.atom()
+        self.enter(token.position)
+        node = _Node("negate", token.position, items=(self.unary(),))
+        self.depth -= 1
+        return node
 
-    def as_schedule(self, value: Any, position: int) -> Schedule:
-        if isinstance(value, _BareWarmup):
-            return value.as_factor()
-        if isinstance(value, Schedule):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                return constant(value)
-            except ValueError as error:
-                raise self.error(str(error), position) from None
-        raise self.error(f"expected a schedule, got {value!r}", position)
+    def items(self, closing: str) -> list[_Node]:
+        nodes = []
+        while not self.peek_op(closing):
+            nodes.append(self.chain())
+            if not self.take(","):
+                break
+        return nodes
 
-    def atom(self) -> Any:
+    def atom(self) -> _Node:
         token = self.current
         if token.kind in ("number", "string"):
             self.index += 1
-            return token.value
-        if self.take("-"):
-            number = self.current
-            if number.kind != "number":
-                raise self.error("expected a number after '-'", number.position)
-            self.index += 1
-            return -number.value
+            return _Node("value", token.position, token.value)
         if self.take("("):
-            value = self.chain()
+            self.enter(token.position)
+            node = self.chain()
+            if self.take(","):
+                node = _Node("list", token.position, items=(node, *self.items(")")))
             self.expect(")", "')'")
-            return value
+            self.depth -= 1
+            return node
         if self.take("["):
-            items = []
-            if not self.take("]"):
-                items.append(self.chain())
-                while self.take(","):
-                    items.append(self.chain())
-                self.expect("]", "',' or ']'")
-            return items
+            self.enter(token.position)
+            nodes = self.items("]")
+            self.expect("]", "',' or ']'")
+            self.depth -= 1
+            return _Node("list", token.position, items=tuple(nodes))
         if token.kind == "name":
             self.index += 1
-            if self.current.kind == "op" and self.current.text == "(":
+            if token.text in _PREFIXES and self.peek_op("."):
+                self.index += 1
+                name = self.current
+                if name.kind != "name":
+                    raise self.error(f"expected a name after '{token.text}.'", name.position)
+                self.index += 1
+                if not self.peek_op("("):
+                    raise self.error(f"expected '(' after {token.text}.{name.text}", name.position)
+                return self.call(name)
+            if self.peek_op("("):
                 return self.call(token)
             if token.text in _KEYWORDS:
-                return _KEYWORDS[token.text]
-            if token.text in self.variables:
-                return self.variables[token.text]
-            known = sorted(self.variables) + ["true", "false", "none"]
-            raise self.error(
-                f"unknown name {token.text!r}; a value here is a number, a quoted string, "
-                f"a schedule call like cosine(1000), or one of: {', '.join(known)}",
-                token.position,
-            )
-        found = "the end" if token.kind == "end" else repr(token.text)
-        raise self.error(f"expected a number, a name or '(', found {found}", token.position)
+                return _Node("value", token.position, _KEYWORDS[token.text])
+            return _Node("name", token.position, token.text)
+        raise self.error(f"expected a number, a name or '(', found {self.found()}", token.position)
 
-    def call(self, name: _Token) -> Any:
-        function = _SHORT_FORMS.get(name.text)
-        if function is None and name.text in warmup_jax.registered_names():
-            function = getattr(warmup_jax, name.text)
-        if function is None:
+    def call(self, name: _Token) -> _Node:
+        opening = self.expect("(", "'('")
+        self.enter(opening.position)
+        args: list[_Node] = []
+        keywords: dict[str, _Node] = {}
+        while not self.peek_op(")"):
+            if self.current.kind == "name" and self.peek_op("=", 1):
+                key = self.current
+                self.index += 2
+                if key.text in keywords:
+                    raise self.error(f"argument {key.text!r} given twice", key.position)
+                keywords[key.text] = self.chain()
+            else:
+                if keywords:
+                    raise self.error(
+                        "positional argument after a keyword argument", self.current.position
+                    )
+                args.append(self.chain())
+            if not self.take(","):
+                break
+        self.expect(")", "',' or ')'")
+        self.depth -= 1
+        return _Node(
+            "call", name.position, name.text, items=tuple(args), keywords=tuple(keywords.items())
+        )
+
+    # -- evaluation: tree -> value ----------------------------------------------------------
+    def evaluate(self, node: _Node) -> Any:
+        kind = node.kind
+        if kind == "value":
+            return node.value
+        if kind == "name":
+            if node.value in self.variables:
+                return self.variables[node.value]
+            known = sorted(self.variables) + ["True", "False", "None"]
             raise self.error(
-                f"unknown schedule {name.text!r}; use one of: "
-                f"{', '.join(sorted(set(_SHORT_FORMS) | set(warmup_jax.registered_names())))}",
-                name.position,
+                f"unknown name {_checks.shorten(repr(node.value))}; a value here is a number, a "
+                f"quoted string, a schedule call like cosine_decay(1e-3, 1000), or one of: "
+                f"{', '.join(known)}",
+                node.position,
             )
-        self.expect("(", "'('")
-        args, kwargs = [], {}
-        if not self.take(")"):
-            while True:
-                if (
-                    self.current.kind == "name"
-                    and self.tokens[self.index + 1].kind == "op"
-                    and self.tokens[self.index + 1].text == "="
-                ):
-                    key = self.current
-                    self.index += 2
-                    if key.text in kwargs:
-                        raise self.error(f"argument {key.text!r} given twice", key.position)
-                    kwargs[key.text] = self.argument(self.chain())
-                else:
-                    if kwargs:
-                        raise self.error(
-                            "positional argument after a keyword argument", self.current.position
-                        )
-                    args.append(self.argument(self.chain()))
-                if self.take(")"):
-                    break
-                self.expect(",", "',' or ')'")
+        if kind == "list":
+            return [self.evaluate(item) for item in node.items]
+        if kind == "negate":
+            value = self.evaluate(node.items[0])
+            if not _is_number(value):
+                raise self.error("'-' applies to numbers only", node.position)
+            return -value
+        if kind == "chain":
+            parts = [self.evaluate(part) for part in node.items]
+            try:
+                return sequence(parts)
+            except ValueError as error:
+                raise self.error(str(error), node.positions[0]) from None
+        if kind == "product":
+            return self.multiply([self.evaluate(f) for f in node.items], node.position)
+        return self.call_function(node)
+
+    def multiply(self, factors: list[Any], position: int) -> Any:
+        numbers = [_is_number(f) for f in factors]
+        if all(numbers):  # plain arithmetic, as in Python
+            value = factors[0]
+            for factor in factors[1:]:
+                value = value * factor
+            return value
+        flat: list[Any] = []
+        for factor, is_number in zip(factors, numbers, strict=True):
+            if isinstance(factor, Schedule) and factor.name == "multiply":
+                flat += factor.arguments["factors"]
+            elif isinstance(factor, Schedule) or is_number:
+                flat.append(factor)
+            else:
+                raise self.error(
+                    "'*' multiplies warmup_jax schedules and numbers, got "
+                    f"{_checks.describe(factor)}",
+                    position,
+                )
         try:
-            inspect.signature(function).bind(*args, **kwargs)
+            return multiply(flat)
+        except ValueError as error:
+            raise self.error(str(error), position) from None
+
+    def call_function(self, node: _Node) -> Any:
+        name = node.value
+        function = callables().get(name)
+        if function is None:
+            hint = _OLD_FORMS.get(name)
+            message = f"unknown schedule {_checks.shorten(repr(name))}"
+            if hint:
+                message += f"; the short form {name}(...) of warmup_jax 0.1.0 is now {hint}"
+            else:
+                message += f"; use one of: {', '.join(sorted(callables()))}"
+            raise self.error(message, node.position)
+        args = [self.evaluate(arg) for arg in node.items]
+        kwargs = {key: self.evaluate(value) for key, value in node.keywords}
+        signature = inspect.signature(function)
+        try:
+            signature.bind(*args, **kwargs)
         except TypeError as error:
-            raise self.error(f"{name.text}(): {error}", name.position) from None
+            raise self.error(
+                f"{name}(): {error}; it takes {name}{_shown(signature)}", node.position
+            ) from None
         try:
             return function(*args, **kwargs)
         except ValueError as error:
-            raise self.error(f"{name.text}(): {error}", name.position) from None
+            raise self.error(f"{name}(): {error}", node.position) from None
 
-    @staticmethod
-    def argument(value: Any) -> Any:
-        return value.as_factor() if isinstance(value, _BareWarmup) else value
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shown(signature: inspect.Signature) -> str:
+    """A signature without its annotations: ``(peak_value, warmup_steps, init_value=0.0)``."""
+    parts = []
+    for parameter in signature.parameters.values():
+        if parameter.kind is parameter.VAR_KEYWORD:
+            parts.append(f"**{parameter.name}")
+        elif parameter.default is parameter.empty:
+            parts.append(parameter.name)
+        else:
+            parts.append(f"{parameter.name}={parameter.default!r}")
+    return f"({', '.join(parts)})"
 
 
 def parse(text: str, variables: Mapping[str, Any] | None = None) -> Schedule:
     """Turns a schedule expression into a schedule (see the module docstring for the language).
 
     Args:
-      text: the expression, e.g. ``"linear_warmup(1000) >> cosine(99000, final=0.01)"``.
+      text: the expression, e.g. ``"linear_warmup(1e-3, 1000) >> cosine_decay(1e-3, 9000)"``.
       variables: names the expression may use as values, e.g. ``{"peak": 3e-4, "steps": 10000}``.
 
     Raises:
       ValueError: for a malformed expression or bad arguments; the message shows where.
 
-    >>> s = parse("constant(3e-4) * linear_warmup(100) * rsqrt(100)")
+    >>> s = parse("3e-4 * linear_warmup(1.0, 100) * inverse_sqrt_decay(1.0, 100)")
     >>> round(float(s(50)), 10), round(float(s(300)), 10)  # 3e-4 * 0.5 / sqrt(1.5), 3e-4 / sqrt(4)
     (0.0001224745, 0.00015)
-    >>> s = parse("linear_warmup(10) >> cosine(90, init=peak)", {"peak": 1e-3})
+    >>> s = parse("linear_warmup(peak, 10) >> cosine_decay(peak, 90)", {"peak": 1e-3})
     >>> s.name, float(s(10)), float(s(100))
-    ('with_warmup', 0.0010000000474974513, 0.0)
+    ('join', 0.0010000000474974513, 0.0)
     """
     if not isinstance(text, str):
-        raise ValueError(f"a schedule expression must be a string, got {text!r}.")
+        raise ValueError(f"a schedule expression must be a string, got {_checks.describe(text)}.")
     parser = _Parser(text, variables or {})
-    return parser.as_schedule(parser.parse(), 0)
+    value = parser.evaluate(parser.parse())
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return constant(value)
+        except ValueError as error:
+            raise parser.error(str(error), 0) from None
+    raise parser.error(f"expected a schedule, got {_checks.describe(value)}", 0)
 
 
 def looks_like_expression(text: str) -> bool:

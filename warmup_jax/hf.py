@@ -5,12 +5,17 @@ the optimizer is replaced by its learning rate ``peak_value``, every other argum
 and default, and the value at step ``s`` is ``peak_value * lr_lambda(s)`` with transformers' own
 ``lr_lambda``, up to float32 rounding (``LambdaLR`` computes in float64). Past
 ``num_training_steps`` the values also follow transformers' formulas (a half cosine, for example,
-rises again there), so a run ported from PyTorch sees the same numbers.
+rises again there), so a run ported from PyTorch sees the same numbers; ``end_step`` is
+``num_training_steps``.
 
-Three things are added: ``warmup_type="exponential"`` (a geometric warmup from
-``peak_value / 1000`` in place of the linear one), ``warmup_one_step_ahead=True`` (the warmup
-evaluated at ``step + 1``, so that update 0 is not wasted at learning rate 0) and exact endpoints: the last warmup step reaches exactly
-``peak_value`` and the value at ``num_training_steps`` is exactly the formula's value there.
+The family is a thin layer over the native pieces (:mod:`warmup_jax._pieces`): the same warmup
+ramps and decay curves as :func:`warmup_jax.linear_warmup` or :func:`warmup_jax.cosine_decay`, and
+the same pinning of exact ends. Two options are added to every schedule with a warmup, named as
+everywhere in warmup_jax: ``warmup_type="exponential"`` (a geometric warmup from
+``peak_value / 1000`` in place of the linear one) and ``warmup_one_step_ahead=True`` (the warmup
+evaluated at ``step + 1``, so that update 0 is not wasted at learning rate 0). The last warmup
+step reaches exactly ``peak_value`` and the value at ``num_training_steps`` is exactly the
+formula's value there.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ import jax
 import jax.numpy as jnp
 
 from warmup_jax import _checks
-from warmup_jax._schedule import Schedule, float_dtype, register
 from warmup_jax._curves import (
     can_reduce_exactly,
     half_cosine,
@@ -33,17 +37,23 @@ from warmup_jax._curves import (
     one_minus_sqrt,
     periodic_cosine,
 )
+from warmup_jax._pieces import (
+    DEFAULT_EXPONENTIAL_START,
+    WARMUP_TYPES,
+    StepFn,
+    as_float,
+    curve,
+    decay,
+    over,
+    pin,
+    ramp,
+    then,
+)
+from warmup_jax._schedule import Schedule, float_dtype, register
 from warmup_jax.decays import MAX_CYCLES
-from warmup_jax.warmups import DEFAULT_EXPONENTIAL_START
 
-WARMUP_TYPES = ("linear", "exponential")
-WSD_TYPES = ("linear", "cosine", "1-sqrt")
-
-Fn = Callable[[jax.Array], jax.Array]
-
-
-def _f(x: jax.Array) -> jax.Array:
-    return x.astype(float_dtype())
+WSD_WARMUP_TYPES = ("linear", "cosine", "1-sqrt", "exponential")
+WSD_DECAY_TYPES = ("linear", "cosine", "1-sqrt")
 
 
 def _warmup_steps(num_warmup_steps: Any) -> int:
@@ -62,62 +72,50 @@ def _steps(num_warmup_steps: Any, num_training_steps: Any) -> tuple[int, int]:
     return warmup, total
 
 
-def _warmup_multiplier(num_warmup_steps: int, warmup_type: str) -> Fn:
-    """The warmup part of the multiplier, for steps in [0, num_warmup_steps)."""
-    warmup_type = _checks.choice("warmup_type", warmup_type, WARMUP_TYPES)
-    denominator = max(1, num_warmup_steps)
-    if warmup_type == "linear":
-        return lambda step: _f(step) / denominator
-    log_start = math.log(DEFAULT_EXPONENTIAL_START)
-    return lambda step: jnp.exp(log_start * (1.0 - _f(step) / denominator))
-
-
-def _schedule(
-    one_step_ahead: bool,
+def _with_warmup(
     peak_value: float,
     num_warmup_steps: int,
-    warmup_type: str,
-    after_warmup: Fn,
+    warmup_type: Any,
+    warmup_one_step_ahead: Any,
+    after: StepFn,
+    *,
+    end_step: int | None,
+    holds_from: int | None,
     pinned: dict[int, float] | None = None,
 ) -> Schedule:
-    """``peak * multiplier``: warmup below ``num_warmup_steps``, ``after_warmup`` from there.
-
-    ``one_step_ahead`` evaluates the warmup at ``step + 1`` (update 0 then already moves the
-    weights, as with ``pytorch_warmup``). ``pinned`` maps steps to exact learning rates, computed in float64 from the formula: the
-    warmup's end (exactly ``peak_value``) and ``num_training_steps``, where float32 division could
-    otherwise land an ulp off.
-    """
-    warm = _warmup_multiplier(num_warmup_steps, warmup_type)
-    if not isinstance(one_step_ahead, bool):
-        raise ValueError(f"warmup_one_step_ahead must be True or False, got {one_step_ahead!r}.")
-    ahead = int(one_step_ahead)
-    pinned = dict(pinned or {})
-    pinned.setdefault(num_warmup_steps, peak_value)
-
-    def fn(step: jax.Array) -> jax.Array:
-        step = jnp.maximum(step, 0)
-        warming = warm(jnp.minimum(step, num_warmup_steps) + ahead)
-        multiplier = jnp.where(step < num_warmup_steps, warming, after_warmup(step))
-        lr = peak_value * multiplier
-        for pinned_step, value in pinned.items():
-            lr = jnp.where(step == pinned_step, value, lr)
-        return lr
-
-    return Schedule(fn, warmup_steps=num_warmup_steps)
+    """A warmup of ``num_warmup_steps`` to ``peak_value``, then ``after(step - W)``; ``pinned``
+    maps steps to exact values (the end of training, computed in float64 from the formula)."""
+    warmup_type = _checks.choice("warmup_type", warmup_type, WARMUP_TYPES)
+    ahead = _checks.flag("warmup_one_step_ahead", warmup_one_step_ahead)
+    fn = after
+    if num_warmup_steps:
+        init = 0.0 if warmup_type == "linear" else peak_value * DEFAULT_EXPONENTIAL_START
+        warm = ramp(peak_value, num_warmup_steps, init, warmup_type, ahead)
+        fn = then(warm, num_warmup_steps, after)
+    if pinned:
+        fn = pin(fn, at=pinned)
+    return Schedule(
+        fn,
+        warmup_steps=num_warmup_steps,
+        end_step=end_step,
+        holds_from=holds_from,
+    )
 
 
 def _cosine_at_end(num_warmup_steps: int, num_training_steps: int, num_cycles: float) -> float:
     """transformers' cosine factor ``0.5 * (1 + cos(pi * num_cycles * 2 * p))`` at step ``T``."""
-    progress = (num_training_steps - num_warmup_steps) / max(1, num_training_steps - num_warmup_steps)
+    progress = (num_training_steps - num_warmup_steps) / max(
+        1, num_training_steps - num_warmup_steps
+    )
     if num_cycles == 0.5 and progress == 1.0:
         return 0.0  # cos(pi) is -1; float64 leaves 6e-17 behind
     return 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
 
 
-def _cosine(elapsed: jax.Array, length: int, num_cycles: float) -> jax.Array:
-    """The same factor at ``progress = elapsed / length``, accurate near its zeros
-    (see :func:`warmup_jax._curves.periodic_cosine`)."""
-    return periodic_cosine(elapsed, length, num_cycles)
+def _periodic(length: int, num_cycles: float) -> Callable[[jax.Array], jax.Array]:
+    """transformers' cosine factor after ``elapsed`` steps, for any ``elapsed >= 0`` (past the end
+    too), exact near its zeros (see :func:`warmup_jax._curves.periodic_cosine`)."""
+    return lambda elapsed: jnp.maximum(0.0, periodic_cosine(elapsed, length, num_cycles))
 
 
 def _cycles(num_cycles: Any) -> float:
@@ -126,15 +124,21 @@ def _cycles(num_cycles: Any) -> float:
     )
 
 
+def _constant(value: float) -> StepFn:
+    return lambda step: jnp.full(jnp.shape(step), value, float_dtype())
+
+
 @register
 def constant_schedule(peak_value: float) -> Schedule:
-    """transformers' ``get_constant_schedule``: ``peak_value`` at every step.
+    r"""transformers' ``get_constant_schedule``: ``peak_value`` at every step.
+
+    .. math:: v(s) = v_{peak}
 
     >>> float(constant_schedule(0.5)(123))
     0.5
     """
     peak_value = _checks.positive("peak_value", peak_value)
-    return Schedule(lambda step: jnp.full(jnp.shape(step), peak_value, float_dtype()))
+    return Schedule(_constant(peak_value), warmup_steps=0, end_step=0)
 
 
 @register
@@ -144,19 +148,24 @@ def constant_schedule_with_warmup(
     warmup_type: str = "linear",
     warmup_one_step_ahead: bool = False,
 ) -> Schedule:
-    """transformers' ``get_constant_schedule_with_warmup``: warmup, then ``peak_value``.
+    r"""transformers' ``get_constant_schedule_with_warmup``: warmup, then ``peak_value``.
+
+    .. math:: v(s) = v_{peak} \cdot \min(1, s / W)
 
     >>> [float(constant_schedule_with_warmup(1.0, 4)(i)) for i in range(6)]
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps = _warmup_steps(num_warmup_steps)
-    return _schedule(
-        warmup_one_step_ahead,
+    ahead = int(warmup_one_step_ahead is True and num_warmup_steps > 0)
+    return _with_warmup(
         peak_value,
         num_warmup_steps,
         warmup_type,
-        lambda step: jnp.ones_like(_f(step)),
+        warmup_one_step_ahead,
+        _constant(peak_value),
+        end_step=num_warmup_steps,
+        holds_from=num_warmup_steps - ahead,
     )
 
 
@@ -170,7 +179,8 @@ def linear_schedule_with_warmup(
 ) -> Schedule:
     r"""transformers' ``get_linear_schedule_with_warmup``: warmup, then linear down to 0.
 
-    Multiplier after the warmup: ``max(0, (T - s) / max(1, T - W))``.
+    .. math:: v(s) = v_{peak} \cdot \begin{cases} s / \max(1, W) & s < W \\
+       \max\left(0, \frac{T - s}{\max(1, T - W)}\right) & s \ge W \end{cases}
 
     >>> s = linear_schedule_with_warmup(1.0, 2, 6)
     >>> [float(s(i)) for i in range(8)]
@@ -178,15 +188,17 @@ def linear_schedule_with_warmup(
     """
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps, num_training_steps = _steps(num_warmup_steps, num_training_steps)
-    denominator = max(1, num_training_steps - num_warmup_steps)
-    after = lambda step: jnp.maximum(0.0, _f(num_training_steps - step) / denominator)  # noqa: E731
-    return _schedule(
-        warmup_one_step_ahead,
+    length = num_training_steps - num_warmup_steps
+    after = decay(peak_value, length, 0.0, curve("linear", length)) if length else _constant(0.0)
+    return _with_warmup(
         peak_value,
         num_warmup_steps,
         warmup_type,
+        warmup_one_step_ahead,
         after,
-        {num_training_steps: 0.0},
+        end_step=num_training_steps,
+        holds_from=num_training_steps,
+        pinned={num_training_steps: 0.0},
     )
 
 
@@ -201,9 +213,10 @@ def cosine_schedule_with_warmup(
 ) -> Schedule:
     r"""transformers' ``get_cosine_schedule_with_warmup``: warmup, then a cosine.
 
-    Multiplier after the warmup, with ``p = (s - W) / max(1, T - W)``:
-    ``max(0, 0.5 * (1 + cos(pi * num_cycles * 2 * p)))``; the default ``num_cycles=0.5`` is a half
-    cosine down to exactly 0 at ``T``.
+    .. math:: v(s) = v_{peak} \cdot \max\left(0, \tfrac12 \left(1 + \cos(2 \pi c\, p)\right)\right),
+       \quad p = \frac{s - W}{\max(1, T - W)} \quad (s \ge W)
+
+    The default ``num_cycles`` c = 0.5 is a half cosine down to exactly 0 at ``T``.
 
     >>> s = cosine_schedule_with_warmup(5e-5, 100, 1000)
     >>> [float(s(i)) for i in (0, 50, 100, 1000)]
@@ -215,18 +228,17 @@ def cosine_schedule_with_warmup(
     num_warmup_steps, num_training_steps = _steps(num_warmup_steps, num_training_steps)
     num_cycles = _cycles(num_cycles)
     length = max(1, num_training_steps - num_warmup_steps)
-
-    def after(step: jax.Array) -> jax.Array:
-        return jnp.maximum(0.0, _cosine(step - num_warmup_steps, length, num_cycles))
-
+    after = decay(peak_value, length, 0.0, _periodic(length, num_cycles), hold=False)
     end = peak_value * max(0.0, _cosine_at_end(num_warmup_steps, num_training_steps, num_cycles))
-    return _schedule(
-        warmup_one_step_ahead,
+    return _with_warmup(
         peak_value,
         num_warmup_steps,
         warmup_type,
+        warmup_one_step_ahead,
         after,
-        {num_training_steps: end},
+        end_step=num_training_steps,
+        holds_from=None,
+        pinned={num_training_steps: end},
     )
 
 
@@ -240,6 +252,9 @@ def cosine_with_hard_restarts_schedule_with_warmup(
     warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""transformers' ``get_cosine_with_hard_restarts_schedule_with_warmup``.
+
+    .. math:: v(s) = v_{peak} \cdot \tfrac12 \left(1 + \cos\left(\pi \cdot ((c\, p) \bmod 1)\right)
+       \right), \quad p = \frac{s - W}{\max(1, T - W)} < 1; \qquad v(s) = 0 \quad (p \ge 1)
 
     After the warmup, ``num_cycles`` half cosines from ``peak_value`` to 0, each restarting at
     ``peak_value``; 0 from ``num_training_steps`` on. The position in the cycle,
@@ -256,22 +271,28 @@ def cosine_with_hard_restarts_schedule_with_warmup(
     length = max(1, num_training_steps - num_warmup_steps)
     exact = can_reduce_exactly(num_cycles, length)
 
-    def after(step: jax.Array) -> jax.Array:
-        elapsed = step - num_warmup_steps
+    def factor(elapsed: jax.Array) -> jax.Array:
         done = elapsed >= length
         elapsed = jnp.clip(elapsed, 0, length - 1)
         if exact:  # (num_cycles * elapsed) mod length in integers: restarts on the exact step
-            factor = half_cosine(mulmod(elapsed, num_cycles, length), length)
+            value = half_cosine(mulmod(elapsed, num_cycles, length), length)
         else:
-            factor = 0.5 * (
-                1.0 + jnp.cos(math.pi * jnp.mod(_f(elapsed) * num_cycles / length, 1.0))
+            value = 0.5 * (
+                1.0 + jnp.cos(math.pi * jnp.mod(over(elapsed, length / num_cycles), 1.0))
             )
-        return jnp.where(done, 0.0, jnp.maximum(0.0, factor))
+        return jnp.where(done, 0.0, jnp.maximum(0.0, value))
 
-    # With T == W transformers' progress is 0 at step T (a restart at the peak), so pin T only after it.
+    # With T == W transformers' progress is 0 at step T (a restart at the peak): nothing to pin.
     pinned = {num_training_steps: 0.0} if num_training_steps > num_warmup_steps else {}
-    return _schedule(
-        warmup_one_step_ahead, peak_value, num_warmup_steps, warmup_type, after, pinned
+    return _with_warmup(
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        warmup_one_step_ahead,
+        decay(peak_value, length, 0.0, factor, hold=False),
+        end_step=num_training_steps,
+        holds_from=num_training_steps + int(num_training_steps == num_warmup_steps),
+        pinned=pinned,
     )
 
 
@@ -287,8 +308,8 @@ def polynomial_decay_schedule_with_warmup(
 ) -> Schedule:
     r"""transformers' ``get_polynomial_decay_schedule_with_warmup``.
 
-    After the warmup: ``(peak - lr_end) * (1 - (s - W) / (T - W)) ** power + lr_end``, and
-    ``lr_end`` after ``T``.
+    .. math:: v(s) = (v_{peak} - lr_{end}) \left(1 - \frac{s - W}{T - W}\right)^{power} + lr_{end}
+       \quad (W \le s \le T), \qquad v(s) = lr_{end} \quad (s > T)
 
     >>> s = polynomial_decay_schedule_with_warmup(1.0, 0, 4, lr_end=0.0, power=2.0)
     >>> [float(s(i)) for i in range(6)]
@@ -296,27 +317,25 @@ def polynomial_decay_schedule_with_warmup(
     """
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps, num_training_steps = _steps(num_warmup_steps, num_training_steps)
-    lr_end = _checks.number("lr_end", lr_end, minimum=0.0)
+    lr_end = _checks.non_negative("lr_end", lr_end)
     if not lr_end < peak_value:
         raise ValueError(f"lr_end ({lr_end}) must be smaller than peak_value ({peak_value}).")
     power = _checks.positive("power", power)
-    decay_steps = num_training_steps - num_warmup_steps
-
-    def after(step: jax.Array) -> jax.Array:
-        # (T - s) / (T - W) rather than 1 - (s - W) / (T - W): no cancellation near the end.
-        remaining = _f(num_training_steps - jnp.minimum(step, num_training_steps)) / max(
-            1, decay_steps
-        )
-        decayed = (peak_value - lr_end) * jnp.maximum(remaining, 0.0) ** power + lr_end
-        return jnp.where(step > num_training_steps, lr_end, decayed) / peak_value
-
-    return _schedule(
-        warmup_one_step_ahead,
+    length = num_training_steps - num_warmup_steps
+    after = (
+        decay(peak_value, length, lr_end, curve("polynomial", length, power=power))
+        if length
+        else _constant(lr_end)
+    )
+    return _with_warmup(
         peak_value,
         num_warmup_steps,
         warmup_type,
+        warmup_one_step_ahead,
         after,
-        {num_training_steps: lr_end},
+        end_step=num_training_steps,
+        holds_from=num_training_steps,
+        pinned={num_training_steps: lr_end},
     )
 
 
@@ -324,14 +343,16 @@ def polynomial_decay_schedule_with_warmup(
 def inverse_sqrt_schedule(
     peak_value: float,
     num_warmup_steps: int,
-    timescale: int | None = None,
+    timescale: float | None = None,
     warmup_type: str = "linear",
     warmup_one_step_ahead: bool = False,
 ) -> Schedule:
-    r"""transformers' ``get_inverse_sqrt_schedule``: warmup, then ``1 / sqrt((s + shift) / timescale)``.
+    r"""transformers' ``get_inverse_sqrt_schedule``: warmup, then an inverse square root decay.
 
-    ``shift = timescale - W``, so the decay starts at exactly ``peak_value``; ``timescale``
-    defaults to ``num_warmup_steps`` (or 10,000 when that is 0).
+    .. math:: v(s) = \frac{v_{peak}}{\sqrt{(s + \tau - W) / \tau}} \quad (s \ge W)
+
+    The decay starts at exactly ``peak_value``; ``timescale`` (tau) defaults to
+    ``num_warmup_steps`` (or 10,000 when that is 0). It never settles: ``end_step`` is None.
 
     >>> s = inverse_sqrt_schedule(1.0, 100)
     >>> [float(s(i)) for i in (50, 100, 400)]
@@ -342,12 +363,22 @@ def inverse_sqrt_schedule(
     if timescale is None:
         timescale = num_warmup_steps or 10_000
     timescale = _checks.positive("timescale", timescale)
+    # (e + tau) / tau as 1 + e * (1 / tau): see warmup_jax.inverse_sqrt_decay.
+    rate = 1.0 / timescale
 
-    def after(step: jax.Array) -> jax.Array:
-        shifted = (_f(step - num_warmup_steps) + timescale) / timescale
-        return 1.0 / jnp.sqrt(shifted)
+    def after(elapsed: jax.Array) -> jax.Array:
+        shifted = as_float(jnp.maximum(elapsed, 0)) * rate + 1.0
+        return jnp.where(elapsed <= 0, peak_value, peak_value / jnp.sqrt(shifted))
 
-    return _schedule(warmup_one_step_ahead, peak_value, num_warmup_steps, warmup_type, after)
+    return _with_warmup(
+        peak_value,
+        num_warmup_steps,
+        warmup_type,
+        warmup_one_step_ahead,
+        after,
+        end_step=None,
+        holds_from=None,
+    )
 
 
 @register
@@ -363,9 +394,11 @@ def cosine_with_min_lr_schedule_with_warmup(
 ) -> Schedule:
     r"""transformers' ``get_cosine_with_min_lr_schedule_with_warmup``: a cosine down to a floor.
 
-    Give exactly one of ``min_lr`` (a learning rate) or ``min_lr_rate`` (a fraction of
-    ``peak_value``). After the warmup the multiplier is
-    ``max(0, cosine * (1 - min_lr_rate) + min_lr_rate)``.
+    .. math:: v(s) = v_{peak} \cdot \max\left(0, \tfrac12 (1 + \cos(2\pi c\, p)) (1 - r) + r\right),
+       \quad p = \frac{s - W}{\max(1, T - W)} \quad (s \ge W)
+
+    Give exactly one of ``min_lr`` (a learning rate) or ``min_lr_rate`` (r, a fraction of
+    ``peak_value``).
 
     >>> s = cosine_with_min_lr_schedule_with_warmup(1.0, 0, 10, min_lr=0.1)
     >>> [round(float(s(i)), 4) for i in (0, 5, 10)]
@@ -377,31 +410,32 @@ def cosine_with_min_lr_schedule_with_warmup(
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("give only one of min_lr or min_lr_rate, not both.")
     if min_lr is not None:
-        min_lr = _checks.number("min_lr", min_lr, minimum=0.0, maximum=peak_value)
-        min_lr_rate = min_lr / peak_value
+        min_lr = _checks.non_negative("min_lr", min_lr, maximum=peak_value)
+        rate = min_lr / peak_value
     elif min_lr_rate is not None:
-        min_lr_rate = _checks.number("min_lr_rate", min_lr_rate, minimum=0.0, maximum=1.0)
+        rate = _checks.number("min_lr_rate", min_lr_rate, minimum=0.0, maximum=1.0)
     else:
         raise ValueError(
             "one of min_lr (a learning rate) or min_lr_rate (a fraction of peak_value) is required."
         )
-    rate = min_lr_rate
-
     length = max(1, num_training_steps - num_warmup_steps)
+    cosine = _periodic(length, num_cycles)
 
-    def after(step: jax.Array) -> jax.Array:
-        cosine = _cosine(step - num_warmup_steps, length, num_cycles)
-        return jnp.maximum(0.0, cosine * (1.0 - rate) + rate)
+    def after(elapsed: jax.Array) -> jax.Array:
+        factor = jnp.maximum(0.0, cosine(jnp.maximum(elapsed, 0)) * (1.0 - rate) + rate)
+        return jnp.where(elapsed <= 0, peak_value, peak_value * factor)
 
     cosine_end = _cosine_at_end(num_warmup_steps, num_training_steps, num_cycles)
     end = peak_value * max(0.0, cosine_end * (1.0 - rate) + rate)
-    return _schedule(
-        warmup_one_step_ahead,
+    return _with_warmup(
         peak_value,
         num_warmup_steps,
         warmup_type,
+        warmup_one_step_ahead,
         after,
-        {num_training_steps: end},
+        end_step=num_training_steps,
+        holds_from=None,
+        pinned={num_training_steps: end},
     )
 
 
@@ -418,11 +452,11 @@ def _wsd_warmup(kind: str, progress: jax.Array) -> jax.Array:
 
 def _wsd_decay(kind: str, elapsed: jax.Array, length: int, num_cycles: float) -> jax.Array:
     """transformers' WSD decay factor after ``elapsed`` of ``length`` decay steps."""
-    if kind == "linear":
-        return _f(length - elapsed) / length
     if kind == "cosine":
-        return _cosine(elapsed, length, num_cycles)
-    return one_minus_sqrt(elapsed, length)
+        return periodic_cosine(elapsed, length, num_cycles)
+    if kind == "1-sqrt":
+        return one_minus_sqrt(elapsed, length)
+    return curve("linear", length)(elapsed)
 
 
 @register
@@ -440,11 +474,15 @@ def wsd_schedule(
 ) -> Schedule:
     r"""transformers' ``get_wsd_schedule``: warmup, a stable phase at ``peak_value``, a decay.
 
+    .. math:: v(s) = v_{peak} \cdot \begin{cases} w(s / W) (1 - r) + r & s < W \\ 1 & W \le s <
+       W + S \\ d((s - W - S) / D) (1 - r) + r & W + S \le s < W + S + D \\ r & \text{after}
+       \end{cases}
+
     Give ``num_training_steps`` (the stable phase is what is left) or ``num_stable_steps`` (which
-    wins when both are given, with a warning, as in transformers). ``warmup_type`` is
-    ``"linear"``, ``"cosine"``, ``"1-sqrt"`` or ``"exponential"``; ``decay_type`` is ``"linear"``,
-    ``"cosine"`` or ``"1-sqrt"``. Both phases go between ``min_lr_ratio * peak_value`` and
-    ``peak_value``; after the decay the value stays at ``min_lr_ratio * peak_value``.
+    wins when both are given, with a warning, as in transformers). ``warmup_type`` (w) is
+    ``"linear"``, ``"cosine"``, ``"1-sqrt"`` or ``"exponential"``; ``decay_type`` (d) is
+    ``"linear"``, ``"cosine"`` or ``"1-sqrt"``. Both phases go between ``min_lr_ratio * peak_value``
+    and ``peak_value``; after the decay the value stays at ``min_lr_ratio * peak_value`` (r).
 
     >>> s = wsd_schedule(1.0, 2, 2, num_training_steps=7, decay_type="linear")
     >>> [float(s(i)) for i in range(8)]
@@ -453,9 +491,9 @@ def wsd_schedule(
     peak_value = _checks.positive("peak_value", peak_value)
     num_warmup_steps = _checks.integer("num_warmup_steps", num_warmup_steps, minimum=0)
     num_decay_steps = _checks.integer("num_decay_steps", num_decay_steps, minimum=0)
-    warmup_type = _checks.choice("warmup_type", warmup_type, WSD_TYPES + ("exponential",))
-    decay_type = _checks.choice("decay_type", decay_type, WSD_TYPES)
-    min_lr_ratio = _checks.number("min_lr_ratio", min_lr_ratio, minimum=0.0, maximum=1.0)
+    warmup_type = _checks.choice("warmup_type", warmup_type, WSD_WARMUP_TYPES)
+    decay_type = _checks.choice("decay_type", decay_type, WSD_DECAY_TYPES)
+    ratio = _checks.number("min_lr_ratio", min_lr_ratio, minimum=0.0, maximum=1.0)
     num_cycles = _cycles(num_cycles)
     if num_training_steps is None and num_stable_steps is None:
         raise ValueError(
@@ -476,38 +514,32 @@ def wsd_schedule(
                 f"num_training_steps ({num_training_steps}) must be at least num_warmup_steps + "
                 f"num_decay_steps ({num_warmup_steps + num_decay_steps})."
             )
-    if not isinstance(warmup_one_step_ahead, bool):
-        raise ValueError(
-            f"warmup_one_step_ahead must be True or False, got {warmup_one_step_ahead!r}."
-        )
-    ahead = int(warmup_one_step_ahead)
+    ahead = int(_checks.flag("warmup_one_step_ahead", warmup_one_step_ahead))
     decay_start = num_warmup_steps + num_stable_steps
-    decay_end = decay_start + num_decay_steps
-    if decay_end > _checks.MAX_STEP:
-        raise ValueError(
-            f"the schedule must end by step {_checks.MAX_STEP}, but it ends at {decay_end}."
-        )
-    ratio = min_lr_ratio
+    decay_end = _checks.step_count_sum(
+        "num_warmup_steps + num_stable_steps + num_decay_steps", decay_start + num_decay_steps
+    )
+    decay_length = max(1, num_decay_steps)
 
     def fn(step: jax.Array) -> jax.Array:
         step = jnp.maximum(step, 0)
-        warm = _wsd_warmup(
-            warmup_type, _f(jnp.minimum(step, num_warmup_steps) + ahead) / max(1, num_warmup_steps)
-        )
-        warm = jnp.maximum(0.0, warm * (1.0 - ratio) + ratio)
-        cool = _wsd_decay(decay_type, step - decay_start, max(1, num_decay_steps), num_cycles)
+        progress = over(jnp.minimum(step, num_warmup_steps) + ahead, max(1, num_warmup_steps))
+        warm = jnp.maximum(0.0, _wsd_warmup(warmup_type, progress) * (1.0 - ratio) + ratio)
+        elapsed = jnp.clip(step - decay_start, 0, decay_length)
+        cool = _wsd_decay(decay_type, elapsed, decay_length, num_cycles)
         cool = jnp.maximum(0.0, cool * (1.0 - ratio) + ratio)
-        multiplier = jnp.where(
-            step < num_warmup_steps,
-            warm,
-            jnp.where(step < decay_start, 1.0, jnp.where(step < decay_end, cool, ratio)),
-        )
-        lr = peak_value * multiplier
-        # The stable phase is exactly the peak, the end exactly the floor.
-        lr = jnp.where((step >= num_warmup_steps) & (step < decay_start), peak_value, lr)
-        return jnp.where(step >= decay_end, peak_value * ratio, lr)
+        multiplier = jnp.where(step < num_warmup_steps, warm, cool)
+        return peak_value * multiplier
 
-    return Schedule(fn, warmup_steps=num_warmup_steps)
+    # The stable phase is exactly the peak, the end exactly the floor.
+    exact = pin(fn, since=(decay_end, peak_value * ratio))
+
+    def stable(step: jax.Array) -> jax.Array:
+        value = exact(step)
+        in_stable = (step >= num_warmup_steps) & (step < decay_start)
+        return jnp.where(in_stable, peak_value, value)
+
+    return Schedule(stable, warmup_steps=num_warmup_steps, end_step=decay_end, holds_from=decay_end)
 
 
 # transformers' SchedulerType names -> constructors.
@@ -533,11 +565,14 @@ _OPTIONAL_ARGUMENTS = (
 
 
 def schedule_by_name(name: str, peak_value: float, **kwargs: Any) -> Schedule:
-    """transformers' ``get_scheduler``: the schedule called ``name`` (a ``SchedulerType`` value).
+    r"""transformers' ``get_scheduler``: the schedule called ``name`` (a ``SchedulerType`` value).
+
+    .. math:: v = \operatorname{X}(v_{peak}, \ldots) \quad\text{for the constructor X named by}
+       \text{ name}
 
     ``num_warmup_steps``, ``num_training_steps``, ``warmup_type`` and ``warmup_one_step_ahead``
-    are dropped for schedules that have no use for them (``"constant"`` takes none of them), as ``get_scheduler`` does; any
-    other argument a schedule does not take is an error.
+    are dropped for schedules that have no use for them (``"constant"`` takes none of them), as
+    ``get_scheduler`` does; any other argument a schedule does not take is an error.
 
     >>> schedule_by_name("cosine", 1e-3, num_warmup_steps=10, num_training_steps=100).name
     'cosine_schedule_with_warmup'
@@ -559,7 +594,7 @@ def schedule_by_name(name: str, peak_value: float, **kwargs: Any) -> Schedule:
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise ValueError(
-            f"schedule {name!r} does not take {', '.join(unknown)}; it takes: "
+            f"schedule {name!r} does not take {_checks.shorten(', '.join(unknown))}; it takes: "
             f"{', '.join(sorted(accepted)) or 'nothing but peak_value'}."
         )
     missing = [

@@ -14,6 +14,9 @@ def scale_peak_lr(
 ) -> float:
     r"""The peak learning rate for ``batch_size``, given one that works at ``base_batch_size``.
 
+    .. math:: lr = lr_{base} \cdot \frac{B}{B_{base}} \quad\text{or}\quad
+       lr_{base} \cdot \sqrt{\frac{B}{B_{base}}}
+
     * ``"linear"`` (Goyal et al. 2017, "Accurate, Large Minibatch SGD"):
       ``base_lr * batch_size / base_batch_size``. Meant for SGD; it needs a warmup that grows with
       the scale-up: Goyal et al. warm up linearly over 5 epochs for batch 8k (from base 256), and

@@ -1,15 +1,19 @@
-"""Warmups: ramps from a small learning rate up to the peak.
+"""Warmups: ramps from a small value up to the peak.
 
 Two families:
 
 * Ramps to a peak (:func:`linear_warmup`, :func:`exponential_warmup`, :func:`warmup`,
   :func:`from_epochs`): ``init_value`` at step 0, exactly ``peak_value`` (bit for bit) from step
   ``warmup_steps`` on.
-* Factors on a base learning rate (:func:`untuned_linear_warmup`,
-  :func:`untuned_exponential_warmup`, :func:`radam_warmup`), from Ma & Yarats, "On the adequacy of
-  untuned warmup for adaptive optimization" (AAAI 2021), with the same values at every optimizer
-  update as the ``pytorch_warmup`` package: update ``k`` (counted from 0) gets that package's factor
-  for its iteration ``t = k + 1``.
+* Factors on a base value (:func:`untuned_linear_warmup`, :func:`untuned_exponential_warmup`,
+  :func:`radam_warmup`), from Ma & Yarats, "On the adequacy of untuned warmup for adaptive
+  optimization" (AAAI 2021), with the same values at every optimizer update as the
+  ``pytorch_warmup`` package: update ``k`` (counted from 0) gets that package's factor for its
+  iteration ``t = k + 1``.
+
+The warmup shape is chosen with ``warmup_type`` (``"linear"`` or ``"exponential"``) wherever a
+function offers the choice, and ``warmup_one_step_ahead=True`` evaluates a warmup at ``step + 1``
+so that update 0 already moves the weights (as ``pytorch_warmup`` does).
 """
 
 from __future__ import annotations
@@ -22,99 +26,64 @@ import jax.numpy as jnp
 import numpy as np
 
 from warmup_jax import _checks
-from warmup_jax._schedule import Schedule, float_dtype, register
+from warmup_jax._pieces import DEFAULT_EXPONENTIAL_START, WARMUP_TYPES, ramp
+from warmup_jax._schedule import Schedule, end_of, float_dtype, register
 
-STRATEGIES = ("linear", "exponential")
-# Exponential warmup starts at peak / 1000 unless told otherwise: three decades, as in the
-# "geometric" warmups of the large-batch literature.
-DEFAULT_EXPONENTIAL_START = 1e-3
 # A float32 factor 1 - e with 0 <= e <= 2**-25 rounds to exactly 1.0.
 _FLOAT32_HALF_ULP_BELOW_ONE = 2.0**-25
 _FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _progress(step: jax.Array, steps: int, one_step_ahead: bool) -> jax.Array:
-    """``s / steps`` in the float dtype with ``s = step`` (or ``step + 1``) clipped to [0, steps]."""
-    if one_step_ahead:
-        step = jnp.clip(step, -1, steps - 1) + 1
-    return jnp.clip(step, 0, steps).astype(float_dtype()) / steps
-
-
-def _check_flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}.")
-    return value
+def _warmup_schedule(
+    peak: float, steps: int, init: float, warmup_type: str, ahead: bool
+) -> Schedule:
+    return Schedule(
+        ramp(peak, steps, init, warmup_type, ahead),
+        warmup_steps=steps - int(ahead),
+        end_step=steps,
+        holds_from=steps - int(ahead),
+    )
 
 
 @register
 def linear_warmup(
-    peak_value: float, warmup_steps: int, init_value: float = 0.0, one_step_ahead: bool = False
+    peak_value: float,
+    warmup_steps: int,
+    init_value: float = 0.0,
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
     r"""Linear warmup from ``init_value`` to ``peak_value``, then constant at ``peak_value``.
 
-    .. math:: lr(s) = init + (peak - init) \cdot \min(s, W) / W
+    .. math:: v(s) = v_{init} + (v_{peak} - v_{init}) \cdot \min(s, W) / W
 
     Step ``warmup_steps`` and every later step give exactly ``peak_value``; negative steps give
-    ``init_value``.
+    ``init_value``. ``end_step`` is ``warmup_steps``.
 
     Args:
-      peak_value: the learning rate at the end of warmup; finite and > 0.
+      peak_value: the value at the end of warmup; finite and > 0.
       warmup_steps: W, the number of warmup steps; an integer >= 1.
-      init_value: the learning rate at step 0; in [0, peak_value].
-      one_step_ahead: evaluate the ramp at ``step + 1``, so that update 0 already moves the
-        weights (as ``pytorch_warmup`` does) and the peak is reached one step early. Off by
+      init_value: the value at step 0; in [0, peak_value].
+      warmup_one_step_ahead: evaluate the ramp at ``step + 1``, so that update 0 already moves
+        the weights (as ``pytorch_warmup`` does) and the peak is reached one step early. Off by
         default, which keeps transformers' values.
 
     >>> s = linear_warmup(1.0, 4)
     >>> [float(s(i)) for i in range(6)]
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
-    >>> [float(linear_warmup(1.0, 4, one_step_ahead=True)(i)) for i in range(5)]
+    >>> [float(linear_warmup(1.0, 4, warmup_one_step_ahead=True)(i)) for i in range(5)]
     [0.25, 0.5, 0.75, 1.0, 1.0]
-    >>> s.warmup_steps
-    4
+    >>> s.warmup_steps, s.end_step
+    (4, 4)
     """
     peak_value = _checks.positive("peak_value", peak_value)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
-    init_value = _checks.number("init_value", init_value, minimum=0.0, maximum=peak_value)
-    ahead = _check_flag("one_step_ahead", one_step_ahead)
-
-    def fn(step: jax.Array) -> jax.Array:
-        ramp = init_value + (peak_value - init_value) * _progress(step, warmup_steps, ahead)
-        # Rounding may push the last ramp step a hair above the peak; the ramp never overshoots.
-        ramp = jnp.minimum(ramp, peak_value)
-        return jnp.where(step >= warmup_steps - int(ahead), peak_value, ramp)
-
-    return Schedule(fn, warmup_steps=warmup_steps - int(ahead))
+    init_value = _checks.non_negative("init_value", init_value, maximum=peak_value)
+    ahead = _checks.flag("warmup_one_step_ahead", warmup_one_step_ahead)
+    return _warmup_schedule(peak_value, warmup_steps, init_value, "linear", ahead)
 
 
-@register
-def exponential_warmup(
-    peak_value: float,
-    warmup_steps: int,
-    init_value: float | None = None,
-    one_step_ahead: bool = False,
-) -> Schedule:
-    r"""Geometric warmup: equal ratios per step from ``init_value`` up to ``peak_value``.
-
-    .. math:: lr(s) = init \cdot (peak / init)^{\min(s, W) / W}
-
-    Step ``warmup_steps`` and every later step give exactly ``peak_value``. Compared with a linear
-    warmup it spends longer at small learning rates, then climbs fast.
-
-    Args:
-      peak_value: the learning rate at the end of warmup; finite and > 0.
-      warmup_steps: W, the number of warmup steps; an integer >= 1.
-      init_value: the learning rate at step 0, in (0, peak_value); defaults to
-        ``peak_value / 1000``.
-      one_step_ahead: evaluate the ramp at ``step + 1`` (see :func:`linear_warmup`).
-
-    >>> s = exponential_warmup(1.0, 3, init_value=0.001)
-    >>> [round(float(s(i)), 6) for i in range(5)]
-    [0.001, 0.01, 0.1, 1.0, 1.0]
-    """
-    peak_value = _checks.positive("peak_value", peak_value)
-    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
+def _exponential_start(peak_value: float, init_value: Any) -> float:
     if init_value is None:
         init_value = peak_value * DEFAULT_EXPONENTIAL_START
     init_value = _checks.number(
@@ -131,41 +100,77 @@ def exponential_warmup(
             f"init_value must be at least {_FLOAT32_TINY:.4g} and peak_value / init_value at most "
             f"{_FLOAT32_MAX:.4g} (float32's range), got init_value={init_value!r}."
         )
-    log_ratio = math.log(peak_value / init_value)
-    ahead = _check_flag("one_step_ahead", one_step_ahead)
+    return init_value
 
-    def fn(step: jax.Array) -> jax.Array:
-        ramp = init_value * jnp.exp(log_ratio * _progress(step, warmup_steps, ahead))
-        ramp = jnp.minimum(ramp, peak_value)
-        if not ahead:
-            ramp = jnp.where(step <= 0, init_value, ramp)
-        return jnp.where(step >= warmup_steps - int(ahead), peak_value, ramp)
 
-    return Schedule(fn, warmup_steps=warmup_steps - int(ahead))
+@register
+def exponential_warmup(
+    peak_value: float,
+    warmup_steps: int,
+    init_value: float | None = None,
+    warmup_one_step_ahead: bool = False,
+) -> Schedule:
+    r"""Geometric warmup: equal ratios per step from ``init_value`` up to ``peak_value``.
+
+    .. math:: v(s) = v_{init} \cdot (v_{peak} / v_{init})^{\min(s, W) / W}
+
+    Step ``warmup_steps`` and every later step give exactly ``peak_value``. Compared with a linear
+    warmup it spends longer at small values, then climbs fast.
+
+    Args:
+      peak_value: the value at the end of warmup; finite and > 0.
+      warmup_steps: W, the number of warmup steps; an integer >= 1.
+      init_value: the value at step 0, in (0, peak_value); defaults to ``peak_value / 1000``.
+      warmup_one_step_ahead: evaluate the ramp at ``step + 1`` (see :func:`linear_warmup`).
+
+    >>> s = exponential_warmup(1.0, 3, init_value=0.001)
+    >>> [round(float(s(i)), 6) for i in range(5)]
+    [0.001, 0.01, 0.1, 1.0, 1.0]
+    """
+    peak_value = _checks.positive("peak_value", peak_value)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
+    init_value = _exponential_start(peak_value, init_value)
+    ahead = _checks.flag("warmup_one_step_ahead", warmup_one_step_ahead)
+    return _warmup_schedule(peak_value, warmup_steps, init_value, "exponential", ahead)
+
+
+def warmup_ramp(
+    peak_value: float,
+    warmup_steps: int,
+    warmup_type: str,
+    init_value: float | None,
+    warmup_one_step_ahead: bool,
+) -> Schedule:
+    """The warmup of shape ``warmup_type`` (``init_value=None``: that shape's default start)."""
+    warmup_type = _checks.choice("warmup_type", warmup_type, WARMUP_TYPES)
+    if warmup_type == "linear":
+        init = 0.0 if init_value is None else init_value
+        return linear_warmup(peak_value, warmup_steps, init, warmup_one_step_ahead)
+    return exponential_warmup(peak_value, warmup_steps, init_value, warmup_one_step_ahead)
 
 
 @register
 def warmup(
     peak_value: float,
     warmup_steps: int,
-    strategy: str = "linear",
+    warmup_type: str = "linear",
     init_value: float | None = None,
-    one_step_ahead: bool = False,
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
-    """A warmup to ``peak_value`` by name: ``strategy`` is ``"linear"`` or ``"exponential"``.
+    r"""A warmup to ``peak_value`` of the shape ``warmup_type``: ``"linear"`` or ``"exponential"``.
 
-    ``init_value=None`` means 0 for linear and ``peak_value / 1000`` for exponential.
+    .. math:: v(s) = v_{init} + (v_{peak} - v_{init}) \, p \quad\text{or}\quad
+       v_{init} (v_{peak} / v_{init})^{p}, \qquad p = \min(s, W) / W
+
+    ``init_value=None`` means 0 for linear and ``peak_value / 1000`` for exponential; see
+    :func:`linear_warmup` and :func:`exponential_warmup`.
 
     >>> float(warmup(2.0, 10, "linear")(5))
     1.0
     >>> float(warmup(2.0, 10, "exponential")(10))
     2.0
     """
-    strategy = _checks.choice("strategy", strategy, STRATEGIES)
-    if strategy == "linear":
-        init = 0.0 if init_value is None else init_value
-        return linear_warmup(peak_value, warmup_steps, init, one_step_ahead)
-    return exponential_warmup(peak_value, warmup_steps, init_value, one_step_ahead)
+    return warmup_ramp(peak_value, warmup_steps, warmup_type, init_value, warmup_one_step_ahead)
 
 
 @register
@@ -173,35 +178,43 @@ def from_epochs(
     peak_value: float,
     warmup_epochs: float,
     steps_per_epoch: int,
-    strategy: str = "linear",
+    warmup_type: str = "linear",
     init_value: float | None = None,
-    one_step_ahead: bool = False,
+    warmup_one_step_ahead: bool = False,
 ) -> Schedule:
-    """:func:`warmup` with its length in epochs: ``warmup_epochs * steps_per_epoch`` steps.
+    r""":func:`warmup` with its length in epochs: ``round(warmup_epochs * steps_per_epoch)`` steps.
+
+    .. math:: W = \operatorname{round}(E \cdot n_{epoch}), \qquad v(s) = \operatorname{warmup}(s; W)
 
     ``warmup_epochs`` may be fractional (0.5 epochs); the product is rounded to the nearest step
     and must be at least 1.
 
-    >>> from_epochs(1e-3, 2, 50) == from_epochs(1e-3, 2, 50)
-    True
     >>> from_epochs(1e-3, 2, 50).warmup_steps
     100
     """
     steps_per_epoch = _checks.integer("steps_per_epoch", steps_per_epoch, minimum=1)
     warmup_epochs = _checks.positive("warmup_epochs", warmup_epochs)
     warmup_steps = round(warmup_epochs * steps_per_epoch)
-    if not 1 <= warmup_steps <= _checks.MAX_STEP:
+    if not 1 <= warmup_steps <= _checks.max_step():
         raise ValueError(
-            f"warmup_epochs * steps_per_epoch must round to a step count in [1, {_checks.MAX_STEP}], "
-            f"got {warmup_epochs!r} * {steps_per_epoch} = {warmup_epochs * steps_per_epoch!r}."
+            f"warmup_epochs * steps_per_epoch must round to a step count in [1, "
+            f"{_checks.max_step()}], got {warmup_epochs!r} * {steps_per_epoch} = "
+            f"{warmup_epochs * steps_per_epoch!r}."
         )
-    return warmup(peak_value, warmup_steps, strategy, init_value, one_step_ahead)
+    return warmup_ramp(peak_value, warmup_steps, warmup_type, init_value, warmup_one_step_ahead)
 
 
 def _base_fn(base: Any) -> Any:
     if callable(base):
         return base
     return lambda step: base
+
+
+def _factor_schedule(fn: Any, base: Any, full_step: int) -> Schedule:
+    """A warmup factor on ``base``: it ends when both the factor and ``base`` have settled."""
+    end = full_step if not callable(base) else end_of(base)
+    end = None if end is None else max(end, full_step)
+    return Schedule(fn, warmup_steps=full_step, end_step=end)
 
 
 def _beta2(b2: Any, minimum: float) -> float:
@@ -213,9 +226,9 @@ def _beta2(b2: Any, minimum: float) -> float:
 def _period(name: str, value: float) -> int:
     """pytorch_warmup's ``int(c / (1 - b2))``, checked to fit a step counter."""
     tau = int(value)
-    if not 1 <= tau <= _checks.MAX_STEP:
+    if not 1 <= tau <= _checks.max_step():
         raise ValueError(
-            f"b2 gives a warmup period {name} = {value!r}, outside [1, {_checks.MAX_STEP}]."
+            f"b2 gives a warmup period {name} = {value!r}, outside [1, {_checks.max_step()}]."
         )
     return tau
 
@@ -224,11 +237,14 @@ def _period(name: str, value: float) -> int:
 def untuned_linear_warmup(base: Any, b2: float = 0.999) -> Schedule:
     r"""Untuned linear warmup: ``base`` times ``min(1, t / tau)`` with ``tau = int(2 / (1 - b2))``.
 
+    .. math:: v(k) = base(k) \cdot \min\!\left(1, \frac{k + 1}{\tau}\right),
+       \qquad \tau = \left\lfloor \frac{2}{1 - b_2} \right\rfloor
+
     ``t = step + 1``, so the first update already moves the weights. ``tau`` is computed as in
     ``pytorch_warmup`` (in Python floats: ``int(2 / (1 - 0.999)) == 1999``).
 
     Args:
-      base: the learning rate to warm up: a number >= 0 or any schedule.
+      base: the value to warm up: a number >= 0 or any schedule.
       b2: Adam's second-moment decay rate, in (0, 1).
 
     >>> s = untuned_linear_warmup(1.0, b2=0.999)  # tau = int(1999.9999999999982) = 1999
@@ -243,21 +259,24 @@ def untuned_linear_warmup(base: Any, b2: float = 0.999) -> Schedule:
     def fn(step: jax.Array) -> jax.Array:
         # t in floats: step + 1 would overflow int32 at the last step.
         t = jnp.maximum(step, 0).astype(float_dtype()) + 1.0
-        factor = jnp.where(t >= tau, 1.0, t / tau)
+        factor = jnp.where(t >= tau, 1.0, t * (1.0 / tau))
         return base_fn(step) * factor
 
-    return Schedule(fn, warmup_steps=tau - 1)
+    return _factor_schedule(fn, base, tau - 1)
 
 
 @register
 def untuned_exponential_warmup(base: Any, b2: float = 0.999) -> Schedule:
     r"""Untuned exponential warmup: ``base`` times ``1 - exp(-t / tau)``, ``tau = int(1 / (1 - b2))``.
 
+    .. math:: v(k) = base(k) \cdot \left(1 - e^{-(k + 1) / \tau}\right),
+       \qquad \tau = \left\lfloor \frac{1}{1 - b_2} \right\rfloor
+
     ``t = step + 1``. The factor is computed as ``-expm1(-t / tau)`` (no cancellation near 0) and is
     exactly 1 from the first step at which float32 rounds it to 1; ``warmup_steps`` is that step.
 
     Args:
-      base: the learning rate to warm up: a number >= 0 or any schedule.
+      base: the value to warm up: a number >= 0 or any schedule.
       b2: Adam's second-moment decay rate, in (0, 1).
 
     >>> s = untuned_exponential_warmup(1.0, b2=0.9)  # tau = 10
@@ -273,10 +292,10 @@ def untuned_exponential_warmup(base: Any, b2: float = 0.999) -> Schedule:
 
     def fn(step: jax.Array) -> jax.Array:
         t = jnp.maximum(step, 0).astype(float_dtype()) + 1.0
-        factor = -jnp.expm1(-t / tau)
+        factor = -jnp.expm1(t * (-1.0 / tau))
         return base_fn(step) * jnp.where(t >= t_full, 1.0, factor)
 
-    return Schedule(fn, warmup_steps=min(t_full - 1, _checks.MAX_STEP))
+    return _factor_schedule(fn, base, min(t_full - 1, _checks.max_step()))
 
 
 class _RAdamRectifier:
@@ -320,7 +339,7 @@ class _RAdamRectifier:
 
     def _full_step(self) -> int:
         """The first update k whose factor rounds to 1.0 in float32 (factor is increasing in k)."""
-        low, high = 0, _checks.MAX_STEP
+        low, high = 0, _checks.max_step()
         if 1.0 - self.factor64(high) > _FLOAT32_HALF_ULP_BELOW_ONE:
             return high
         while low < high:
@@ -337,16 +356,18 @@ class _RAdamRectifier:
         small = jnp.minimum(x, 1.0)
         x2 = small * small
         series = small * (
-            0.5 - small / 12.0 + x2 * small * (1.0 / 720.0 - x2 / 30240.0 + x2 * x2 / 1209600.0)
+            0.5
+            - small * (1.0 / 12.0)
+            + x2 * small * (1.0 / 720.0 - x2 * (1.0 / 30240.0) + x2 * x2 * (1.0 / 1209600.0))
         )
         direct = 1.0 - jnp.maximum(x, 1.0) / jnp.expm1(jnp.maximum(x, 1.0))
         h = jnp.where(x < 1.0, series, direct)
         rho = self.constant + (2.0 / self.log_b2) * h
         squared = (
             jnp.maximum(rho - 4.0, 0.0)
-            / (self.r_inf - 4.0)
+            * (1.0 / (self.r_inf - 4.0))
             * (rho - 2.0)
-            / (self.r_inf - 2.0)
+            * (1.0 / (self.r_inf - 2.0))
             * self.r_inf
             / rho
         )
@@ -368,7 +389,7 @@ def radam_warmup(base: Any, b2: float = 0.999) -> Schedule:
     update at which float32 rounds the factor to 1 (``warmup_steps``).
 
     Args:
-      base: the learning rate to warm up: a number >= 0 or any schedule.
+      base: the value to warm up: a number >= 0 or any schedule.
       b2: Adam's second-moment decay rate, in (0.6, 1) (below 0.6 rho never exceeds 4).
 
     >>> s = radam_warmup(1.0, b2=0.999)
@@ -384,11 +405,11 @@ def radam_warmup(base: Any, b2: float = 0.999) -> Schedule:
     def fn(step: jax.Array) -> jax.Array:
         return base_fn(step) * rectifier(step)
 
-    return Schedule(fn, warmup_steps=rectifier.full_step)
+    return _factor_schedule(fn, base, rectifier.full_step)
 
 
 __all__ = [
-    "STRATEGIES",
+    "WARMUP_TYPES",
     "exponential_warmup",
     "from_epochs",
     "linear_warmup",

@@ -1,6 +1,8 @@
 """The preview command line: tables, JSON lines, PNG plots, config files, errors."""
 
+import inspect
 import json
+import pathlib
 import struct
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import pytest
 
 import warmup_jax as wj
 from warmup_jax.__main__ import main
+from warmup_jax.expressions import _shown, callables
 
 
 def run(capsys, *argv):
@@ -57,7 +60,7 @@ def test_table_default_steps_reach_the_end_of_training(capsys):
 
 
 def test_table_from_a_config_file(tmp_path, capsys):
-    schedule = wj.with_warmup(wj.step_decay(0.1, 10, 0.5), 5, "exponential")
+    schedule = wj.with_warmup(wj.exponential_decay(0.1, 10, 0.5, staircase=True), 5, "exponential")
     config = tmp_path / "schedule.json"
     config.write_text(schedule.to_json())
     _, out = run(capsys, "table", "--config", str(config), "--json", "--steps", "0", "5", "15")
@@ -72,6 +75,7 @@ def _png_size(path):
 
 
 def test_plot_writes_a_png_with_the_curve(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     out = tmp_path / "plots" / "lr.png"
     status, text = run(
         capsys,
@@ -87,9 +91,9 @@ def test_plot_writes_a_png_with_the_curve(tmp_path, capsys):
     )
     assert status == 0 and "steps 0 to 100" in text
     assert _png_size(out) == (960, 540)
-    import matplotlib.image
+    matplotlib = pytest.importorskip("matplotlib.image")
 
-    pixels = matplotlib.image.imread(out)[..., :3]
+    pixels = matplotlib.imread(out)[..., :3]
     blue = (pixels[..., 2] > 0.5) & (pixels[..., 0] < 0.3)  # matplotlib's default line colour
     assert blue.sum() > 500, "the plot should show the schedule's curve"
 
@@ -122,11 +126,76 @@ def test_bad_input_exits_2_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_list_names_every_schedule(capsys):
+def test_list_shows_every_callable_with_its_python_signature(capsys):
     _, out = run(capsys, "list")
-    for name in wj.registered_names():
-        assert f"  {name}(" in out
-    assert "warmup_stable_decay" in out
+    lines = out.splitlines()
+    assert (
+        "  linear_warmup(peak_value, warmup_steps, init_value=0.0, warmup_one_step_ahead=False)"
+        in lines
+    )
+    assert (
+        "  exponential_decay(init_value, transition_steps, decay_rate, transition_begin=0, "
+        "staircase=False, end_value=None)" in lines
+    )
+    for name, function in callables().items():
+        assert f"  {name}{_shown(inspect.signature(function))}" in lines
+    assert "  schedule_by_name(name, peak_value, **kwargs)" in lines
+    assert any("a >> b" in line for line in lines)
+
+
+HOSTILE = [
+    ["table", "(" * 500 + "constant(1)" + ")" * 500],
+    ["table", "linear_warmup(1.0, 10) >> " * 30_000 + "constant(1.0) $"],
+    ["table", "inverse_sqrt_decay", "1.0", "10", "--steps", str(2**40)],
+    ["table", "linear_warmup", "1.0", "10", "--until", str(10**30)],
+    ["table", "linear_warmup", "1.0", "x" * 100_000],
+    ["table", "linear_warmup", "peak_value=" + "[" * 10_000, "warmup_steps=5"],
+    ["plot", "linear_warmup", "1.0", "10", "--out", "/proc/no/such/dir/lr.png"],
+]
+
+
+@pytest.mark.parametrize("argv", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_arguments_end_in_a_short_message_and_status_2(argv, capsys):
+    if argv[0] == "plot":
+        pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and len(err) < 2000 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"schedule": "with_warmup", "arguments": {"schedule": ' * 2000,
+        b"\xff\xfe\x00garbage",
+        "",
+        '{"schedule": "constant", "arguments": {"value": 1e999}}',
+    ],
+    ids=["deep-list", "deep-config", "binary", "empty", "infinity"],
+)
+def test_a_hostile_config_file_ends_in_a_message_and_status_2(content, tmp_path, capsys):
+    path = tmp_path / "schedule.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for target in (path, tmp_path):  # the file, and a directory where a file belongs
+        with pytest.raises(SystemExit) as exit_info:
+            main(["table", "--config", str(target)])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert "error:" in err and len(err) < 2000
+
+
+def test_plot_without_matplotlib_exits_2_with_the_command_that_adds_it():
+    script = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from warmup_jax.__main__ import main\n"
+        "sys.exit(main(['plot', 'linear_warmup', '1.0', '10']))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "pip install matplotlib" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_runs_as_a_module():
@@ -137,3 +206,13 @@ def test_runs_as_a_module():
         check=True,
     )
     assert result.stdout.splitlines()[-1].split() == ["2", "0.5"]
+
+
+def test_the_readme_shows_lines_of_the_real_list_output(capsys):
+    readme = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+    if not readme.exists():  # the library's tests also run against the installed wheel
+        pytest.skip("no README.md beside the tests")
+    block = readme.read_text().split("$ ./run.sh schedule list\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line.strip() not in ("", "...")]
+    _, out = run(capsys, "list")
+    assert len(shown) >= 8 and set(shown) <= set(out.splitlines())

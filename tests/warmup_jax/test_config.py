@@ -11,21 +11,22 @@ from tests.warmup_jax.conftest import values
 EXAMPLES = {
     "linear_warmup": dict(peak_value=1e-3, warmup_steps=10, init_value=1e-5),
     "exponential_warmup": dict(peak_value=1e-3, warmup_steps=10),
-    "warmup": dict(peak_value=1e-3, warmup_steps=10, strategy="exponential"),
+    "warmup": dict(peak_value=1e-3, warmup_steps=10, warmup_type="exponential"),
     "from_epochs": dict(peak_value=1e-3, warmup_epochs=1.5, steps_per_epoch=20),
     "with_warmup": dict(
-        schedule=wj.cosine_decay(1e-3, 100), warmup_steps=10, strategy="exponential"
+        schedule=wj.cosine_decay(1e-3, 100), warmup_steps=10, warmup_type="exponential"
     ),
     "untuned_linear_warmup": dict(base=wj.linear_decay(1e-3, 300), b2=0.99),
     "untuned_exponential_warmup": dict(base=1e-3, b2=0.95),
     "radam_warmup": dict(base=1e-3, b2=0.99),
     "constant": dict(value=3e-4),
-    "cosine_decay": dict(init_value=1e-3, decay_steps=100, final_value=1e-5, num_cycles=0.75),
+    "cosine_decay": dict(init_value=1e-3, decay_steps=100, end_value=1e-5, num_cycles=0.75),
     "linear_decay": dict(init_value=1e-3, decay_steps=100),
     "polynomial_decay": dict(init_value=1e-3, decay_steps=100, power=0.5),
     "one_minus_sqrt_decay": dict(init_value=1e-3, decay_steps=100),
-    "exponential_decay": dict(init_value=1e-3, decay_rate=0.9, transition_steps=7, staircase=True),
-    "step_decay": dict(init_value=1e-3, step_size=30),
+    "exponential_decay": dict(
+        init_value=1e-3, transition_steps=7, decay_rate=0.9, transition_begin=3, staircase=True
+    ),
     "piecewise_constant": dict(boundaries=(20, 60), values=(1e-3, 5e-4, 1e-4)),
     "inverse_sqrt_decay": dict(init_value=1e-3, timescale=50),
     "join": dict(
@@ -33,7 +34,7 @@ EXAMPLES = {
     ),
     "multiply": dict(factors=[3e-4, wj.linear_warmup(1.0, 10), wj.inverse_sqrt_decay(1.0, 10)]),
     "warmup_stable_decay": dict(
-        peak_value=1e-3, warmup_steps=10, stable_steps=50, decay_steps=40, decay="1-sqrt"
+        peak_value=1e-3, warmup_steps=10, stable_steps=50, decay_steps=40, decay_type="1-sqrt"
     ),
     "cyclic_schedule": dict(
         peak_value=1e-3,
@@ -41,14 +42,14 @@ EXAMPLES = {
         cycle_mul=1.5,
         cycle_decay=0.8,
         warmup_steps=5,
-        warmup="exponential",
+        warmup_type="exponential",
     ),
     "rewarmup": dict(
         schedule=wj.linear_schedule_with_warmup(1e-3, 10, 100),
         at_step=100,
         peak_value=5e-4,
         warmup_steps=10,
-        decay=wj.cosine_decay(5e-4, 100),
+        decay_schedule=wj.cosine_decay(5e-4, 100),
     ),
     "constant_schedule": dict(peak_value=1e-3),
     "constant_schedule_with_warmup": dict(peak_value=1e-3, num_warmup_steps=10),
@@ -90,6 +91,7 @@ def test_round_trip_through_json_gives_identical_values(name):
     assert rebuilt == schedule
     assert rebuilt.to_config() == json.loads(text)
     assert rebuilt.warmup_steps == schedule.warmup_steps
+    assert rebuilt.end_step == schedule.end_step
     steps = np.concatenate([np.arange(0, 400), [10_000, 2**31 - 1]])
     np.testing.assert_array_equal(values(rebuilt, steps), values(schedule, steps))
     assert wj.from_config(schedule.to_json()) == schedule
@@ -115,12 +117,12 @@ def test_config_names_the_constructor_and_its_arguments():
         "arguments": {
             "schedule": {
                 "schedule": "linear_decay",
-                "arguments": {"init_value": 1.0, "decay_steps": 10, "final_value": 0.0},
+                "arguments": {"init_value": 1.0, "decay_steps": 10, "end_value": 0.0},
             },
             "warmup_steps": 5,
-            "strategy": "linear",
+            "warmup_type": "linear",
             "init_value": None,
-            "one_step_ahead": False,
+            "warmup_one_step_ahead": False,
         },
     }
 

@@ -67,7 +67,7 @@ def test_matches_timm_cosine_scheduler(settings):
         cycle_limit=settings["cycle_limit"],
         warmup_steps=settings.get("warmup_t", 0),
         warmup_every_cycle=False,
-        final_value=settings.get("lr_min", 0.0),
+        end_value=settings.get("lr_min", 0.0),
         init_value=settings.get("warmup_lr_init", 0.0),
     )
     steps = np.arange(0, 1000)
@@ -91,10 +91,10 @@ def test_every_cycle_warms_up_to_its_own_decayed_peak(strategy):
         20,
         cycle_decay=0.5,
         warmup_steps=5,
-        warmup=strategy,
+        warmup_type=strategy,
         cycle_limit=3,
-        decay="linear",
-        final_value=0.0,
+        decay_type="linear",
+        end_value=0.0,
     )
     got = values(schedule, np.arange(0, 62))
     start = 0.0 if strategy == "linear" else 1e-3
@@ -112,7 +112,7 @@ def test_every_cycle_warms_up_to_its_own_decayed_peak(strategy):
 
 
 def test_polynomial_cycles_and_unlimited_cycles_stay_finite():
-    schedule = wj.cyclic_schedule(1.0, 7, cycle_decay=0.9, decay="polynomial", power=2.0)
+    schedule = wj.cyclic_schedule(1.0, 7, cycle_decay=0.9, decay_type="polynomial", power=2.0)
     got = values(schedule, [0, 3, 7, 14, 2**31 - 1])
     np.testing.assert_allclose(got[:4], [1.0, (4 / 7) ** 2, 0.9, 0.81], rtol=1e-6)
     assert np.isfinite(got[4]) and got[4] >= 0
@@ -129,15 +129,15 @@ def test_cycle_errors():
         wj.cyclic_schedule(1.0, 10, cycle_mul=0.5)
     with pytest.raises(ValueError, match=r"more than 10000 cycles before step"):
         wj.cyclic_schedule(1.0, 1, cycle_mul=1.0001)
-    with pytest.raises(ValueError, match=r"decay must be one of 'cosine', 'linear', 'polynomial'"):
-        wj.cyclic_schedule(1.0, 10, decay="step")
+    with pytest.raises(ValueError, match=r"decay_type must be one of 'cosine', 'linear', 'polynomial'"):
+        wj.cyclic_schedule(1.0, 10, decay_type="step")
 
 
 class TestRewarmup:
     def test_continues_a_finished_run_from_its_last_learning_rate(self):
         old = wj.cosine_schedule_with_warmup(1e-3, 100, 1000)
         new = wj.rewarmup(
-            old, 1000, peak_value=5e-4, warmup_steps=50, decay=wj.cosine_decay(5e-4, 450)
+            old, 1000, peak_value=5e-4, warmup_steps=50, decay_schedule=wj.cosine_decay(5e-4, 450)
         )
         steps = np.arange(0, 1600)
         got, before = values(new, steps), values(old, steps)
@@ -150,18 +150,18 @@ class TestRewarmup:
 
     def test_from_a_stable_phase_and_exponential(self):
         old = wj.wsd_schedule(1e-3, 10, 10, num_stable_steps=1000)
-        new = wj.rewarmup(old, 500, peak_value=2e-3, warmup_steps=4, strategy="exponential")
+        new = wj.rewarmup(old, 500, peak_value=2e-3, warmup_steps=4, warmup_type="exponential")
         got = values(new, [499, 500, 502, 504, 10_000])
         np.testing.assert_allclose(got, [1e-3, 1e-3, math.sqrt(2) * 1e-3, 2e-3, 2e-3], rtol=1e-6)
         assert got[3] == np.float32(2e-3)
 
     def test_round_trips_and_refuses_bad_settings(self):
         old = wj.linear_schedule_with_warmup(1e-3, 10, 100)
-        new = wj.rewarmup(old, 100, 1e-3, 10, decay=wj.linear_decay(1e-3, 90))
+        new = wj.rewarmup(old, 100, 1e-3, 10, decay_schedule=wj.linear_decay(1e-3, 90))
         assert wj.from_config(new.to_config()) == new
         with pytest.raises(ValueError, match=r"is above the new peak_value"):
             wj.rewarmup(old, 50, peak_value=1e-4, warmup_steps=10)
         with pytest.raises(
-            ValueError, match=r"exponential rewarmup needs a learning rate > 0 at step 100"
+            ValueError, match=r"exponential rewarmup needs a value > 0 at step 100"
         ):
-            wj.rewarmup(old, 100, 1e-3, 10, strategy="exponential")
+            wj.rewarmup(old, 100, 1e-3, 10, warmup_type="exponential")

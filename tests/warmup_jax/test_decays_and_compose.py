@@ -13,7 +13,7 @@ STEPS = np.arange(0, 1200)
 
 
 def test_cosine_decay_matches_optax():
-    ours = wj.cosine_decay(1e-3, 1000, final_value=1e-4)
+    ours = wj.cosine_decay(1e-3, 1000, end_value=1e-4)
     theirs = optax.cosine_decay_schedule(1e-3, 1000, alpha=0.1)
     np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=2e-6, atol=1e-12)
     assert values(ours, [1000, 5000])[0] == np.float32(1e-4)
@@ -26,31 +26,50 @@ def test_cosine_decay_cycles():
 
 def test_linear_and_polynomial_decay_match_optax():
     np.testing.assert_allclose(
-        values(wj.linear_decay(2.0, 500, final_value=0.5), STEPS),
+        values(wj.linear_decay(2.0, 500, end_value=0.5), STEPS),
         values(optax.linear_schedule(2.0, 0.5, 500), STEPS),
         rtol=1e-6,
     )
     np.testing.assert_allclose(
-        values(wj.polynomial_decay(2.0, 500, final_value=0.5, power=2.0), STEPS),
+        values(wj.polynomial_decay(2.0, 500, end_value=0.5, power=2.0), STEPS),
         values(optax.polynomial_schedule(2.0, 0.5, 2.0, 500), STEPS),
         rtol=1e-6,
     )
 
 
-def test_exponential_decay_matches_optax():
-    for staircase in (False, True):
-        ours = wj.exponential_decay(
-            1.0, 0.5, transition_steps=100, staircase=staircase, final_value=0.01
-        )
-        theirs = optax.exponential_decay(1.0, 100, 0.5, staircase=staircase, end_value=0.01)
-        np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=2e-6)
+@pytest.mark.parametrize("staircase", [False, True])
+@pytest.mark.parametrize(
+    "rate, end, begin", [(0.5, 0.01, 0), (0.5, None, 0), (0.9, 0.2, 150), (1.5, 20.0, 0)]
+)
+def test_exponential_decay_matches_optax_with_the_same_arguments(staircase, rate, end, begin):
+    # optax's own argument order: (init_value, transition_steps, decay_rate, transition_begin, ...)
+    ours = wj.exponential_decay(1.0, 100, rate, begin, staircase, end)
+    theirs = optax.exponential_decay(1.0, 100, rate, begin, staircase, end)
+    np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=2e-6)
+    if end is not None:  # the first step at the bound, found exactly
+        got = values(ours, np.arange(0, 3000))
+        first = int(np.argmax(got == np.float32(end)))
+        assert ours.end_step == first and got[first - 1] != np.float32(end)
+    else:
+        assert ours.end_step is None
 
 
-def test_piecewise_and_step_decay():
+def test_exponential_growth_needs_a_ceiling():
+    with pytest.raises(ValueError, match="grows the value without bound: give end_value"):
+        wj.exponential_decay(1.0, 10, 2.0)
+    with pytest.raises(ValueError, match=r"end_value must be a finite number in \[1, inf\)"):
+        wj.exponential_decay(1.0, 10, 2.0, end_value=0.5)
+
+
+def test_piecewise_constant_matches_optax():
     pieces = wj.piecewise_constant([100, 300], [1.0, 0.5, 0.05])
     theirs = optax.piecewise_constant_schedule(1.0, {100: 0.5, 300: 0.1})
     np.testing.assert_allclose(values(pieces, STEPS), values(theirs, STEPS), rtol=1e-6)
-    steps = wj.step_decay(1.0, 250, gamma=0.1)
+    assert pieces.end_step == 300
+
+
+def test_staircase_exponential_decay_is_a_step_decay():
+    steps = wj.exponential_decay(1.0, 250, 0.1, staircase=True)
     np.testing.assert_allclose(
         values(steps, [0, 249, 250, 499, 500, 1000]), [1, 1, 0.1, 0.1, 0.01, 1e-4], rtol=1e-6
     )
@@ -62,7 +81,7 @@ def test_inverse_sqrt_decay():
 
 
 def test_one_minus_sqrt_decay_ends_exactly():
-    schedule = wj.one_minus_sqrt_decay(1.0, 100, final_value=0.1)
+    schedule = wj.one_minus_sqrt_decay(1.0, 100, end_value=0.1)
     np.testing.assert_allclose(
         values(schedule, [0, 25, 100, 101]), [1.0, 0.55, 0.1, 0.1], rtol=1e-6
     )
@@ -70,7 +89,7 @@ def test_one_minus_sqrt_decay_ends_exactly():
 
 
 def test_with_warmup_matches_optax_warmup_cosine():
-    ours = wj.with_warmup(wj.cosine_decay(1e-3, 900, final_value=1e-5), 100)
+    ours = wj.with_warmup(wj.cosine_decay(1e-3, 900, end_value=1e-5), 100)
     theirs = optax.warmup_cosine_decay_schedule(0.0, 1e-3, 100, 1000, end_value=1e-5)
     np.testing.assert_allclose(values(ours, STEPS), values(theirs, STEPS), rtol=3e-6, atol=1e-12)
     assert values(ours, [100])[0] == np.float32(1e-3)
@@ -79,7 +98,7 @@ def test_with_warmup_matches_optax_warmup_cosine():
 
 @pytest.mark.parametrize("strategy", ["linear", "exponential"])
 def test_with_warmup_chains_a_step_decay(strategy):
-    schedule = wj.with_warmup(wj.step_decay(0.1, 50, gamma=0.5), 20, strategy)
+    schedule = wj.with_warmup(wj.exponential_decay(0.1, 50, 0.5, staircase=True), 20, strategy)
     got = values(schedule, [0, 19, 20, 69, 70, 120])
     # The warmup climbs to schedule(0), the float32 value 0.1f, and starts at a thousandth of it.
     peak = float(np.float32(0.1))
@@ -105,19 +124,19 @@ def test_join_and_multiply():
     np.testing.assert_allclose(
         values(joined, [0, 4, 5, 10, 14, 15, 99]), [1, 1, 1, 0.5, 0.1, 0.1, 0.1], rtol=1e-6
     )
-    product = wj.multiply([2.0, wj.linear_warmup(1.0, 10), wj.step_decay(1.0, 20, 0.5)])
+    product = wj.multiply([2.0, wj.linear_warmup(1.0, 10), wj.exponential_decay(1.0, 20, 0.5, staircase=True)])
     np.testing.assert_allclose(values(product, [0, 5, 10, 20]), [0.0, 1.0, 2.0, 1.0], rtol=1e-6)
     assert product.warmup_steps == 10
 
 
 @pytest.mark.parametrize("decay", ["linear", "cosine", "1-sqrt"])
 def test_warmup_stable_decay(decay):
-    schedule = wj.warmup_stable_decay(1.0, 10, 20, 10, decay=decay, final_value=0.1)
+    schedule = wj.warmup_stable_decay(1.0, 10, 20, 10, decay_type=decay, end_value=0.1)
     got = values(schedule, [0, 5, 10, 29, 30, 40, 50])
     np.testing.assert_allclose(got[:5], [0.0, 0.5, 1.0, 1.0, 1.0], rtol=1e-6)
     assert got[5] == np.float32(0.1) and got[6] == np.float32(0.1)
     assert schedule.warmup_steps == 10
-    without_phases = wj.warmup_stable_decay(1.0, 0, 0, 4, decay="linear")
+    without_phases = wj.warmup_stable_decay(1.0, 0, 0, 4, decay_type="linear")
     np.testing.assert_allclose(
         values(without_phases, range(6)), [1, 0.75, 0.5, 0.25, 0, 0], rtol=1e-6
     )

@@ -81,8 +81,8 @@ CASES = [
     ),
     (
         wj.warmup,
-        dict(peak_value=1.0, warmup_steps=10, strategy="cosine"),
-        r"strategy must be one of 'linear', 'exponential', got 'cosine'",
+        dict(peak_value=1.0, warmup_steps=10, warmup_type="cosine"),
+        r"warmup_type must be one of 'linear', 'exponential', got 'cosine'",
     ),
     (
         wj.from_epochs,
@@ -102,7 +102,7 @@ CASES = [
     (
         wj.with_warmup,
         dict(schedule=0.1, warmup_steps=10),
-        r"schedule must be a schedule \(a callable step -> lr\), got 0.1",
+        r"schedule must be a schedule \(a callable step -> value\), got 0.1",
     ),
     (
         wj.untuned_linear_warmup,
@@ -142,20 +142,29 @@ CASES = [
     ),
     (
         wj.exponential_decay,
-        dict(init_value=1.0, decay_rate=1.5),
-        r"decay_rate must be a finite number in \(0, 1\], got 1.5",
+        dict(init_value=1.0, transition_steps=1, decay_rate=0.0),
+        r"decay_rate must be a finite number in \(0, inf\), got 0.0",
     ),
     (
         wj.exponential_decay,
-        dict(init_value=1.0, decay_rate=0.5, final_value=2.0),
-        r"final_value must be a finite number in \[0, 1\], got 2.0",
+        dict(init_value=1.0, transition_steps=1, decay_rate=0.5, end_value=2.0),
+        r"end_value must be a finite number in \[0, 1\], got 2.0",
     ),
     (
         wj.exponential_decay,
-        dict(init_value=1.0, decay_rate=0.5, staircase="yes"),
+        dict(init_value=1.0, transition_steps=1, decay_rate=0.5, staircase="yes"),
         r"staircase must be True or False, got 'yes'",
     ),
-    (wj.step_decay, dict(init_value=1.0, step_size=0), r"step_size must be an integer in \[1, "),
+    (
+        wj.exponential_decay,
+        dict(init_value=1.0, transition_steps=0, decay_rate=0.5),
+        r"transition_steps must be an integer in \[1, ",
+    ),
+    (
+        wj.exponential_decay,
+        dict(init_value=1.0, transition_steps=1, decay_rate=0.5, transition_begin=-1),
+        r"transition_begin must be an integer in \[0, ",
+    ),
     (
         wj.piecewise_constant,
         dict(boundaries=[10, 5], values=[1, 2, 3]),
@@ -188,8 +197,8 @@ CASES = [
     ),
     (
         wj.warmup_stable_decay,
-        dict(peak_value=1.0, warmup_steps=1, stable_steps=1, decay_steps=1, decay="exp"),
-        r"decay must be one of 'linear', 'cosine', '1-sqrt', got 'exp'",
+        dict(peak_value=1.0, warmup_steps=1, stable_steps=1, decay_steps=1, decay_type="exp"),
+        r"decay_type must be one of 'linear', 'cosine', '1-sqrt', got 'exp'",
     ),
     (
         wj.cosine_schedule_with_warmup,

@@ -1,112 +1,124 @@
-"""Schedule expressions: the same schedule objects as Python, round trips, errors with positions."""
+"""Schedule expressions: the Python calls, as text; the same objects, errors with a short window."""
 
 import numpy as np
 import pytest
 
 import warmup_jax as wj
 from tests.warmup_jax.conftest import values
+from tests.warmup_jax.test_config import EXAMPLES
 from warmup_jax.__main__ import main
 
 STEPS = np.arange(0, 1200)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_python_call_pasted_as_text_is_the_same_schedule(name):
+    # A schedule's repr is the Python call that makes it (nested schedules included), and the
+    # expression language accepts exactly that text.
+    schedule = getattr(wj, name)(**EXAMPLES[name])
+    assert wj.parse(repr(schedule)) == schedule
+    assert wj.parse("wj." + repr(schedule)) == schedule
+    assert wj.parse("warmup_jax." + repr(schedule)) == schedule
 
 
 @pytest.mark.parametrize(
     "text, python",
     [
         (
-            "linear_warmup(100) >> cosine(900, final=0.01)",
-            wj.with_warmup(wj.cosine_decay(1.0, 900, 0.01), 100),
+            "linear_warmup(peak_value=0.95, warmup_steps=50, init_value=0.85)",
+            wj.linear_warmup(peak_value=0.95, warmup_steps=50, init_value=0.85),
+        ),
+        ("linear_warmup(0.95, 50)", wj.linear_warmup(0.95, 50)),
+        (
+            "linear_warmup(1e-3, 100) >> cosine_decay(1e-3, 900, end_value=1e-5)",
+            wj.linear_warmup(1e-3, 100) >> wj.cosine_decay(1e-3, 900, end_value=1e-5),
         ),
         (
-            "constant(3e-4) * linear_warmup(100) * rsqrt(1000)",
-            wj.multiply(
-                [wj.constant(3e-4), wj.linear_warmup(1.0, 100), wj.inverse_sqrt_decay(1.0, 1000)]
-            ),
+            "3e-4 * linear_warmup(1.0, 100) * inverse_sqrt_decay(1.0, 1000)",
+            3e-4 * wj.linear_warmup(1.0, 100) * wj.inverse_sqrt_decay(1.0, 1000),
         ),
         (
-            "exponential_warmup(50, init=1e-6) >> linear(950, init=2e-3)",
+            "with_warmup(linear_decay(2e-3, 950), 50, warmup_type='exponential', init_value=1e-6)",
             wj.with_warmup(wj.linear_decay(2e-3, 950), 50, "exponential", 1e-6),
         ),
         (
-            "linear_warmup(10, peak=1e-3) >> cosine(90, init=1e-3) >> constant(1e-5)",
+            "linear_warmup(1e-3, 10) >> cosine_decay(1e-3, 90) >> constant(1e-5)",
             wj.join(
-                [
-                    wj.join([wj.linear_warmup(1e-3, 10), wj.cosine_decay(1e-3, 90)], [10]),
-                    wj.constant(1e-5),
-                ],
-                [100],
+                [wj.linear_warmup(1e-3, 10), wj.cosine_decay(1e-3, 90), wj.constant(1e-5)],
+                [10, 100],
             ),
         ),
+        ("linear_warmup(1e-3, 10) >> 1e-5", wj.linear_warmup(1e-3, 10) >> 1e-5),
         (
             "cosine_schedule_with_warmup(3e-4, 100, 1000)",
             wj.cosine_schedule_with_warmup(3e-4, 100, 1000),
         ),
         (
-            "wsd_schedule(1e-3, num_warmup_steps=10, num_decay_steps=100, num_stable_steps=500, decay_type='1-sqrt')",
+            "schedule_by_name('cosine', 3e-4, num_warmup_steps=100, num_training_steps=1000)",
+            wj.cosine_schedule_with_warmup(3e-4, 100, 1000),
+        ),
+        (
+            "wsd_schedule(1e-3, num_warmup_steps=10, num_decay_steps=100, num_stable_steps=500, "
+            "decay_type='1-sqrt')",
             wj.wsd_schedule(1e-3, 10, 100, num_stable_steps=500, decay_type="1-sqrt"),
         ),
         (
-            "2e-3 * (linear_warmup(100, ahead=true) >> poly(900, power=2))",
-            wj.multiply(
-                [
-                    2e-3,
-                    wj.with_warmup(
-                        wj.polynomial_decay(1.0, 900, power=2.0), 100, one_step_ahead=True
-                    ),
-                ]
-            ),
-        ),
-        ("step(300, gamma=0.5, init=0.1)", wj.step_decay(0.1, 300, 0.5)),
-        ("exponential(0.5, every=100, staircase=true)", wj.exponential_decay(1.0, 0.5, 100, True)),
-        (
-            "piecewise_constant([100, 500], [1e-3, 1e-4, 1e-5])",
-            wj.piecewise_constant([100, 500], [1e-3, 1e-4, 1e-5]),
+            "exponential_decay(0.1, 300, 0.5, staircase=True)",
+            wj.exponential_decay(0.1, 300, 0.5, staircase=True),
         ),
         (
-            "with_warmup(sqrt_cooldown(1000), 1e2)",
-            wj.with_warmup(wj.one_minus_sqrt_decay(1.0, 1000), 100),
+            "piecewise_constant((100, 200), [1e-3, 1e-4, 1e-5])",
+            wj.piecewise_constant([100, 200], [1e-3, 1e-4, 1e-5]),
         ),
-        ("3e-4", wj.constant(3e-4)),
+        ("constant(2 * 3e-4 * 0.5)", wj.constant(2 * 3e-4 * 0.5)),
+        ("linear_warmup(1.0, 1_000,)", wj.linear_warmup(1.0, 1000)),
+        ("constant(scale_peak_lr(1e-3, 1024, 256, rule='sqrt'))", wj.constant(2e-3)),
+        ("constant(-(-1.0))", wj.constant(1.0)),
     ],
 )
-def test_expression_builds_the_same_schedule_as_python(text, python):
+def test_expressions_are_python_calls(text, python):
     schedule = wj.parse(text)
     assert schedule == python
     np.testing.assert_array_equal(values(schedule, STEPS), values(python, STEPS))
-    rebuilt = wj.from_config(schedule.to_config())  # expression -> schedule -> config -> schedule
-    np.testing.assert_array_equal(values(rebuilt, STEPS), values(python, STEPS))
 
 
-def test_variables():
+def test_variables_are_values():
     schedule = wj.parse(
-        "linear_warmup(warmup) >> cosine(steps - 0, init=peak)".replace(" - 0", ""),
-        {"peak": 1e-3, "warmup": 10, "steps": 90},
+        "linear_warmup(peak, warmup_steps) >> cosine_decay(peak, decay_steps, end_value=0.1 * peak)",
+        {"peak": 1e-3, "warmup_steps": 10, "decay_steps": 90},
     )
-    assert schedule == wj.with_warmup(wj.cosine_decay(1e-3, 90), 10)
+    assert schedule == wj.linear_warmup(1e-3, 10) >> wj.cosine_decay(1e-3, 90, end_value=1e-4)
+
+
+def test_numbers_mean_what_they_mean_in_python():
+    # 1e3 is a float in Python, and a step count must be an integer: refused, as in Python.
+    with pytest.raises(ValueError, match=r"warmup_steps must be an integer .*got 1000.0"):
+        wj.parse("linear_warmup(1.0, 1e3)")
+    with pytest.raises(ValueError, match=r"warmup_steps must be an integer .*got 1000.0"):
+        wj.linear_warmup(1.0, 1e3)
+    assert wj.parse("linear_warmup(1.0, 1000)").arguments["warmup_steps"] == 1000
+    assert isinstance(wj.parse("constant(3)").arguments["value"], int)
 
 
 @pytest.mark.parametrize(
     "text, message, column",
     [
-        ("cosine(100", "expected ',' or ')', found the end", 11),
-        ("cosine(100))", "expected '>>', '*' or the end, found ')'", 12),
-        ("cosine(100) >>", "expected a number, a name or '(', found the end", 15),
-        ("cosine(100) $ 2", "unexpected character '$'", 13),
-        ("cosin(100)", "unknown schedule 'cosin'; use one of: ", 1),
-        ("cosine(100, fnal=0.1)", "cosine(): got an unexpected keyword argument 'fnal'", 1),
-        ("cosine(steps=100, 5)", "positional argument after a keyword argument", 19),
-        ("cosine(100, final=1, final=2)", "argument 'final' given twice", 22),
-        ("linear_warmup(0)", "warmup_steps must be an integer in [1, ", 1),
         (
-            "rsqrt(100) >> cosine(10)",
-            "inverse_sqrt_decay never ends, so nothing can follow it with '>>'",
-            12,
+            "inverse_sqrt_decay(1.0, 100) >> cosine_decay(1.0, 10)",
+            "never ends, so nothing can follow it with '>>'",
+            30,
         ),
-        ("cosine(100) * 'x'", "cannot multiply by 'x'", 13),
-        ("cosine(peak)", "unknown name 'peak'", 8),
+        ("constant(1.0) >> cosine_decay(1.0, 10)", "holds one value from step 0", 15),
+        ("cosine_decay(1.0, 100) * 'x'", "'*' multiplies warmup_jax schedules and numbers", 1),
+        ("cosine_decay(peak, 100)", "unknown name 'peak'", 14),
         ("", "expected a schedule, found nothing", 1),
         ("'cosine'", "expected a schedule, got 'cosine'", 1),
-        ("cosine(10, init=-)", "expected a number after '-'", 18),
+        ("cosine_decay(1.0, 10, end_value=-)", "expected a number, a name or '('", 34),
+        ("cosine_decay(1.0, 10", "expected ',' or ')', found the end", 21),
+        ("linear_warmup(1.0, 10) @ 2", "unexpected character '@'", 24),
+        ("linear_warmup(1.0, 10))", "expected '>>', '*' or the end, found ')'", 23),
+        ("- constant(1.0)", "'-' applies to numbers only", 1),
+        ("constant(1.0, value=2.0)", "multiple values for argument 'value'", 1),
     ],
 )
 def test_malformed_expressions_say_where_and_what_was_expected(text, message, column):
@@ -119,26 +131,98 @@ def test_malformed_expressions_say_where_and_what_was_expected(text, message, co
     assert text_lines[2] == "  " + " " * (column - 1) + "^"
 
 
+def test_a_call_with_the_wrong_arguments_shows_the_python_signature():
+    # 0.1.0 read linear_warmup(50) as 50 warmup steps to a peak of 1; Python reads 50 as the peak.
+    with pytest.raises(ValueError) as error:
+        wj.parse("linear_warmup(50)")
+    first = str(error.value).splitlines()[0]
+    assert "missing a required argument: 'warmup_steps'" in first
+    assert (
+        "it takes linear_warmup(peak_value, warmup_steps, init_value=0.0, "
+        "warmup_one_step_ahead=False)" in first
+    )
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("cosine(900, final=0.01)", "cosine_decay(init_value, decay_steps, end_value=0.0)"),
+        ("rsqrt(1000)", "inverse_sqrt_decay(init_value, timescale)"),
+        ("step(300, gamma=0.5)", "staircase=True"),
+        ("poly(10)", "polynomial_decay"),
+    ],
+)
+def test_the_short_forms_of_0_1_0_say_what_replaced_them(old, new):
+    with pytest.raises(ValueError, match="of warmup_jax 0.1.0 is now") as error:
+        wj.parse(old)
+    assert new in str(error.value)
+
+
+def test_an_error_in_a_long_expression_quotes_a_short_window():
+    text = "linear_warmup(1.0, 10) >> " * 40_000 + "constant(1.0) $"
+    assert len(text) > 1_000_000
+    with pytest.raises(ValueError) as error:
+        wj.parse(text)
+    message = str(error.value)
+    assert len(message) < 300
+    lines = message.splitlines()
+    assert "unexpected character '$'" in lines[0]
+    assert lines[1].startswith("  ...") and lines[1].endswith("constant(1.0) $")
+    assert lines[2].index("^") == lines[1].index("$")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 500 + "constant(1)" + ")" * 500,
+        "[" * 500 + "]" * 500,
+        "constant(" * 500 + "1" + ")" * 500,
+        "-" * 5000 + "1",
+    ],
+)
+def test_deep_nesting_is_a_value_error_not_a_recursion_error(text):
+    with pytest.raises(ValueError, match=f"nest more than {wj.expressions.MAX_NESTING} deep"):
+        wj.parse(text)
+
+
+@pytest.mark.parametrize("links", [300, 500, 10_000])
+def test_long_chains_parse_evaluate_print_compare_and_serialize(links):
+    text = " >> ".join(f"linear_warmup({i + 1}.0, 2)" for i in range(links))
+    schedule = wj.parse(text)
+    assert schedule.name == "join" and len(schedule.arguments["schedules"]) == links
+    assert schedule.end_step == 2 * links
+    assert float(schedule(2 * links)) == float(links)  # the last link's peak
+    assert float(schedule(1)) == 0.5 and float(schedule(3)) == 1.0  # links 1 and 2, halfway
+    config = schedule.to_config()
+    assert wj.from_config(schedule.to_json()) == schedule
+    assert wj.from_config(config) == schedule
+    assert len(repr(schedule)) > links
+    assert hash(schedule) == hash(wj.from_config(config))
+
+
 def test_no_python_is_evaluated():
     with pytest.raises(ValueError, match="unknown schedule '__import__'"):
         wj.parse("__import__('os')")
-    with pytest.raises(ValueError, match="unexpected character '.'|expected"):
-        wj.parse("cosine(100).to_config()")
+    with pytest.raises(ValueError, match="expected '>>', '\\*' or the end, found '.'"):
+        wj.parse("constant(1.0).to_config()")
+    with pytest.raises(ValueError, match="expected '\\(' after wj.Schedule"):
+        wj.parse("wj.Schedule")
+    with pytest.raises(ValueError, match="unknown schedule 'evaluate'"):
+        wj.parse("wj.evaluate(1)")
 
 
 def test_the_cli_takes_an_expression(capsys):
-    assert (
-        main(["table", "linear_warmup(10) >> cosine(90)", "--json", "--steps", "5", "10", "100"])
-        == 0
-    )
+    expression = "linear_warmup(1.0, 10) >> cosine_decay(1.0, 90)"
+    assert main(["table", expression, "--json", "--steps", "5", "10", "100"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line for line in lines] == [
+    assert lines == [
         '{"step": 5, "lr": 0.5}',
         '{"step": 10, "lr": 1.0}',
         '{"step": 100, "lr": 0.0}',
     ]
-    with pytest.raises(SystemExit):
-        main(["table", "cosine(10", "--steps", "1"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["table", "cosine_decay(1.0, 10", "--steps", "1"])
+    assert exit_.value.code == 2
     assert "expected ',' or ')'" in capsys.readouterr().err
 
 
@@ -151,21 +235,7 @@ def test_scale_peak_lr():
         wj.scale_peak_lr(0.1, 0, 256)
 
 
-def test_lengths_let_finite_schedules_be_chained():
-    from warmup_jax.expressions import length_of
-
-    cyclic = wj.cyclic_schedule(1.0, 100, cycle_mul=2.0, cycle_limit=3)
-    assert length_of(cyclic) == 700
-    assert (
-        length_of(
-            wj.cyclic_schedule(1.0, 100, cycle_limit=3, warmup_steps=10, warmup_every_cycle=False)
-        )
-        == 310
-    )
-    assert length_of(wj.cyclic_schedule(1.0, 100)) is None
-    old = wj.linear_schedule_with_warmup(1.0, 10, 100)
-    assert length_of(wj.rewarmup(old, 100, 0.5, 10, decay=wj.linear_decay(0.5, 50))) == 160
-    assert length_of(wj.rewarmup(old, 100, 0.5, 10)) == 110
-    assert length_of(wj.warmup_stable_decay(1.0, 10, 20, 30)) == 60
-    chained = wj.parse("cyclic_schedule(1.0, 100, cycle_limit=2) >> constant(0.5)")
-    np.testing.assert_array_equal(values(chained, [199, 200, 10_000])[1:], [0.5, 0.5])
+def test_a_syntax_error_is_reported_before_a_bad_call_as_in_python():
+    # linear_warmup(10) is a bad call, but Python would first refuse the unclosed bracket.
+    with pytest.raises(ValueError, match="expected ',' or '\\)', found the end at column 31"):
+        wj.parse("linear_warmup(10) >> cosine(90")

@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 import warmup_jax
+from tests.warmup_jax.conftest import x64
 
 
 def _load_reference():
@@ -1178,7 +1179,7 @@ def test_transformers_float64_under_x64(case):
     # float64 throughout (the library's Python-float constants, int64 steps): the only
     # differences left are reassociation and libm-vs-XLA cos/sqrt, a few float64 ulps.
     name, peak, kwargs = case
-    with jax.enable_x64(True):
+    with x64():
         schedule, factor = make_pair(name, peak, kwargs)
         steps = dense_steps(schedule_end(name, kwargs))
         got = np.asarray(jax.jit(schedule)(jnp.asarray(steps)))

@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import warmup_jax as wj
-from tests.warmup_jax.conftest import values
+from tests.warmup_jax.conftest import values, x64
 
 PEAKS = [1e-3, 3e-4, 0.1, 7.77e-5, 1.0, 123.456]
 LENGTHS = [1, 2, 3, 7, 100, 999, 10_000]
@@ -118,7 +118,7 @@ def test_is_warmup_complete_is_jittable():
 
 
 def test_float64_under_x64():
-    with jax.enable_x64(True):
+    with x64():
         schedule = wj.linear_warmup(1.0, 3)
         value = schedule(jnp.asarray(1, dtype=jnp.int64))
         assert value.dtype == jnp.float64
@@ -193,15 +193,15 @@ class TestOneStepAhead:
     @pytest.mark.parametrize("strategy", ["linear", "exponential"])
     def test_warmups_shift_by_one_and_keep_an_exact_peak(self, strategy):
         plain = values(wj.warmup(1e-3, 10, strategy), np.arange(0, 13))
-        ahead = wj.warmup(1e-3, 10, strategy, one_step_ahead=True)
+        ahead = wj.warmup(1e-3, 10, strategy, warmup_one_step_ahead=True)
         got = values(ahead, np.arange(0, 13))
         np.testing.assert_array_equal(got[:-1], plain[1:])
         assert got[0] > 0 and got[9] == np.float32(1e-3) and ahead.warmup_steps == 9
 
     def test_with_warmup_and_from_epochs(self):
-        schedule = wj.with_warmup(wj.cosine_decay(1.0, 100), 4, one_step_ahead=True)
+        schedule = wj.with_warmup(wj.cosine_decay(1.0, 100), 4, warmup_one_step_ahead=True)
         np.testing.assert_allclose(values(schedule, [0, 1, 3, 4]), [0.25, 0.5, 1.0, 1.0], rtol=1e-6)
-        by_epochs = wj.from_epochs(1.0, 2, 2, one_step_ahead=True)
+        by_epochs = wj.from_epochs(1.0, 2, 2, warmup_one_step_ahead=True)
         assert values(by_epochs, [0])[0] == 0.25
 
     @pytest.mark.parametrize("name", ["linear", "cosine", "constant_with_warmup", "inverse_sqrt"])
