@@ -177,7 +177,7 @@ def cases() -> list[tuple[str, Callable[[], np.ndarray], Callable[[], np.ndarray
             cycle_limit=settings["cycle_limit"],
             warmup_steps=settings.get("warmup_t", 0),
             warmup_every_cycle=False,
-            final_value=settings.get("lr_min", 0.0),
+            end_value=settings.get("lr_min", 0.0),
             init_value=settings.get("warmup_lr_init", 0.0),
         )
         out.append(

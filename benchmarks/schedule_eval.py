@@ -37,7 +37,7 @@ def pairs() -> dict[str, tuple[object, object | None]]:
             optax.polynomial_schedule(PEAK, 0.0, 2.0, TOTAL),
         ),
         "exponential decay": (
-            wj.exponential_decay(PEAK, 0.5, 100_000),
+            wj.exponential_decay(PEAK, 100_000, 0.5),
             optax.exponential_decay(PEAK, 100_000, 0.5),
         ),
         "inverse sqrt (transformers)": (wj.inverse_sqrt_schedule(PEAK, WARMUP), None),

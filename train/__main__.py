@@ -53,8 +53,10 @@ _ratio = _checked(float, lambda v: 0 <= v < 1, "in [0, 1)", "a number")
 def _json_object(text: str) -> dict:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({e}): {text!r}") from None
+    except RecursionError:
+        raise argparse.ArgumentTypeError("not valid JSON: nested too deeply") from None
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e}): {text[:80]!r}") from None
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(
             f"expected a JSON object like '{{\"num_cycles\": 2}}', got {text!r}"
@@ -73,7 +75,8 @@ def _schedule_name_or_expression(text: str) -> str:
     if text not in warmup_jax.SCHEDULE_NAMES:
         raise argparse.ArgumentTypeError(
             f"unknown schedule {text!r}; choose one of {', '.join(warmup_jax.SCHEDULE_NAMES)}, "
-            "or give a schedule expression such as 'linear_warmup(100) >> cosine(900)'"
+            "or give a schedule expression such as "
+            "'linear_warmup(peak, warmup_steps) >> cosine_decay(peak, decay_steps)'"
         )
     return text
 
@@ -174,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         + _default("schedule")
         + "; or a quoted schedule expression that gives the learning rate itself, where "
         "peak, steps, warmup_steps and decay_steps name the run's values, e.g. "
-        "'linear_warmup(warmup_steps) >> cosine(decay_steps, init=peak, final=0.01)' or "
-        "'peak * linear_warmup(100) * rsqrt(1000)' (see warmup_jax/expressions.py)",
+        "'linear_warmup(peak, warmup_steps) >> cosine_decay(peak, decay_steps, "
+        "end_value=0.01 * peak)' or 'peak * linear_warmup(1.0, 100) * inverse_sqrt_decay(1.0, "
+        "1000)': the same calls as in Python (python -m warmup_jax list shows them all)",
     )
     lr.add_argument(
         "--schedule_kwargs",
@@ -195,11 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="warmup as a fraction of --steps, rounded up " + _default("warmup_ratio"),
     )
     lr.add_argument(
-        "--warmup",
-        choices=("linear", "exponential"),
+        "--warmup_type",
+        choices=warmup_jax.WARMUP_TYPES,
         default=None,
-        help="shape of the warmup: a straight line from 0, or exponential from "
-        "peak/1000 " + _default("warmup"),
+        help="shape of the warmup: linear (a straight line from 0), or exponential from "
+        "peak/1000 " + _default("warmup_type"),
     )
     lr.add_argument(
         "--warmup_one_step_ahead",
@@ -329,7 +333,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     if args.no_lr_schedule:
         given = [
             f
-            for f in ("schedule", "schedule_kwargs", "warmup", "warmup_steps", "warmup_ratio")
+            for f in ("schedule", "schedule_kwargs", "warmup_type", "warmup_steps", "warmup_ratio")
             if getattr(args, f) is not None
         ]
         if given:
@@ -339,8 +343,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             )
     if args.wandb and importlib.util.find_spec("wandb") is None:
         parser.error(
-            "--wandb needs the wandb package: "
-            "pip install 'warmup_jax[wandb]' (or pip install wandb)"
+            "--wandb needs the wandb package, which is not installed: pip install wandb"
         )
     if not args.wandb and (args.wandb_mode or args.wandb_project):
         parser.error("--wandb_mode and --wandb_project only apply together with --wandb")
@@ -357,7 +360,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         schedule_kwargs=args.schedule_kwargs,
         warmup_steps=args.warmup_steps,
         warmup_ratio=args.warmup_ratio,
-        warmup=args.warmup,
+        warmup_type=args.warmup_type,
         no_lr_schedule=args.no_lr_schedule,
         warmup_one_step_ahead=args.warmup_one_step_ahead or None,
         scale_lr=args.scale_lr,

@@ -30,6 +30,7 @@ import jax
 import orbax.checkpoint as ocp
 from jax.experimental import multihost_utils
 
+import warmup_jax
 from train import faults
 from train.config import RESUME_KEYS, ConfigError, RunConfig
 from train.state import TrainState
@@ -64,9 +65,15 @@ def make_meta(
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(d, dict):
+    """``{"a": {"b": [1, {"c": 2}]}}`` -> ``{"a.b[0]": 1, "a.b[1].c": 2}``."""
+    if isinstance(d, list) and d:
+        out: dict[str, Any] = {}
+        for i, v in enumerate(d):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        return out
+    if not isinstance(d, dict) or not d:
         return {prefix: d}
-    out: dict[str, Any] = {}
+    out = {}
     for k, v in d.items():
         out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
     return out
@@ -80,6 +87,15 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         for k in sorted(set(a) | set(b))
         if a.get(k, _MISSING) != b.get(k, _MISSING)
     ]
+
+
+def _current_form(config: Any) -> Any:
+    """A checkpoint's schedule config as today's ``to_config()`` writes it: a config saved by
+    warmup_jax 0.1.0, with its older argument names, compares equal to the same schedule now."""
+    try:
+        return warmup_jax.from_config(config).to_config()
+    except (ValueError, TypeError):
+        return config  # unreadable: compared as it is, so the difference is reported
 
 
 def check_resume(
@@ -96,7 +112,7 @@ def check_resume(
     the returned lines say what changed in it (empty when nothing did).
     """
     problems = []
-    schedule_changes = _differences(saved["schedule"], now["schedule"])
+    schedule_changes = _differences(_current_form(saved["schedule"]), now["schedule"])
     if schedule_changes and not allow_schedule_change:
         problems.append(
             "the learning-rate schedule changed:\n"

@@ -50,7 +50,7 @@ class RunConfig:
     # Learning rate schedule (warmup_jax.schedule_by_name).
     schedule: str = "cosine"
     schedule_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
-    warmup: str = "linear"
+    warmup_type: str = "linear"
     warmup_steps: int | None = None
     warmup_ratio: float = 0.1
     no_lr_schedule: bool = False
@@ -152,8 +152,10 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        """The inverse of ``to_dict``."""
+        """The inverse of ``to_dict``; reads 0.1.0's ``warmup`` as today's ``warmup_type``."""
         d = dict(d)
+        if "warmup" in d and "warmup_type" not in d:
+            d["warmup_type"] = d.pop("warmup")
         d["model"] = ModelConfig(**d["model"])
         return cls(**d)
 

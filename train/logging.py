@@ -69,8 +69,7 @@ def _start_wandb(config: RunConfig, workdir: pathlib.Path) -> Any:
         import wandb  # noqa: PLC0415  (optional: only --wandb needs it)
     except ImportError as e:
         raise RuntimeError(
-            "--wandb needs the wandb package, which is not installed: "
-            "pip install 'warmup_jax[wandb]' (or pip install wandb)"
+            "--wandb needs the wandb package, which is not installed: pip install wandb"
         ) from e
     # The id lives in the workdir so a resumed run continues the same W&B run.
     id_file = workdir / "wandb_run_id"

@@ -69,7 +69,9 @@ def rewarmup_schedule(config: RunConfig, workdir: pathlib.Path) -> warmup_jax.Sc
     else:
         decay = _DECAYS.get(config.schedule, warmup_jax.cosine_decay)(peak, decay_steps)
     try:
-        return warmup_jax.rewarmup(previous, at_step, peak, config.rewarmup_steps, decay, config.warmup)
+        return warmup_jax.rewarmup(
+            previous, at_step, peak, config.rewarmup_steps, decay, config.warmup_type
+        )
     except ValueError as error:
         raise ConfigError(f"cannot rewarm up: {error}") from None
 

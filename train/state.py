@@ -54,7 +54,7 @@ def make_schedule(config: RunConfig) -> warmup_jax.Schedule:
     kwargs: dict[str, Any] = dict(
         num_warmup_steps=config.num_warmup_steps,
         num_training_steps=config.steps,
-        warmup_type=config.warmup,
+        warmup_type=config.warmup_type,
         warmup_one_step_ahead=config.warmup_one_step_ahead,
     )
     kwargs.update(_required_defaults(config))

@@ -66,7 +66,7 @@ class Strategy:
 def _untuned(config: RunConfig) -> dict[str, Any]:
     # A schedule expression: the harness defines ``peak`` and ``steps``; tau follows Adam's b2.
     return {
-        "schedule": f"untuned_linear_warmup(cosine(steps, init=peak), b2={config.b2!r})",
+        "schedule": f"untuned_linear_warmup(cosine_decay(peak, steps), b2={config.b2!r})",
         "warmup_steps": 0,
     }
 
@@ -93,14 +93,14 @@ STRATEGIES: dict[str, Strategy] = {
             "linear warmup + cosine",
             "linear",
             "cosine",
-            lambda c: {"schedule": "cosine", "warmup": "linear"},
+            lambda c: {"schedule": "cosine", "warmup_type": "linear"},
         ),
         Strategy(
             "exponential_warmup_cosine",
             "exponential warmup + cosine",
             "exponential",
             "cosine",
-            lambda c: {"schedule": "cosine", "warmup": "exponential"},
+            lambda c: {"schedule": "cosine", "warmup_type": "exponential"},
         ),
         Strategy(
             "untuned_linear_warmup_cosine",

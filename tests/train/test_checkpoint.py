@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from train.checkpoint import Checkpoints, ResumeError, check_resume, make_meta
+from train.config import RunConfig
 from train.model import ByteTransformer
 from train.state import create_train_state, make_optimizer, make_schedule
 
@@ -90,3 +93,20 @@ def test_changed_model_seed_or_data_is_refused(tiny, tmp_path):
         check_resume(saved, _meta(tiny(tmp_path, batch_size=8)), "x")
     with pytest.raises(ResumeError, match="training data changed"):
         check_resume(saved, _meta(tiny(tmp_path), fingerprint="other"), "x")
+
+
+def test_a_checkpoint_written_by_0_1_0_resumes_under_todays_names(tiny, tmp_path):
+    # 0.1.0 saved the run's schedule with its names (final_value, strategy) and the run config
+    # with "warmup" for today's "warmup_type": the same run must still resume.
+    config = tiny(tmp_path, schedule="linear_warmup(peak, 4) >> cosine_decay(peak, 36)")
+    now = _meta(config)
+    old = json.loads(json.dumps(now))
+    old["schedule"]["arguments"]["schedules"][1]["arguments"]["final_value"] = (
+        old["schedule"]["arguments"]["schedules"][1]["arguments"].pop("end_value")
+    )
+    old["config"]["warmup"] = old["config"].pop("warmup_type")
+    assert check_resume(old, now, "old") == []
+    assert RunConfig.from_dict(old["config"]) == config
+    old["schedule"]["arguments"]["schedules"][1]["arguments"]["final_value"] = 1e-4
+    with pytest.raises(ResumeError, match="end_value: 0.0001 in the checkpoint, 0.0 now"):
+        check_resume(old, now, "old")

@@ -21,7 +21,7 @@ ISSUE_FLAGS = (
     "--peak_lr",
     "--warmup_steps",
     "--warmup_ratio",
-    "--warmup",
+    "--warmup_type",
     "--schedule",
     "--no_lr_schedule",
     "--checkpoint_every",
@@ -59,7 +59,7 @@ def test_defaults_come_from_the_preset():
         32,
     )
     assert (
-        config.schedule == "cosine" and config.warmup == "linear" and config.num_warmup_steps == 4
+        config.schedule == "cosine" and config.warmup_type == "linear" and config.num_warmup_steps == 4
     )
     assert _config([]).workdir == "runs/small"
 
@@ -73,7 +73,7 @@ def test_flags_reach_the_config_and_the_schedule():
             "100",
             "--warmup_ratio",
             "0.05",
-            "--warmup",
+            "--warmup_type",
             "exponential",
             "--schedule",
             "linear",
@@ -117,7 +117,7 @@ def test_flags_reach_the_config_and_the_schedule():
         (["--warmup_ratio", "1.5"], "--warmup_ratio: must be in [0, 1), got 1.5"),
         (["--warmup_steps", "3", "--warmup_ratio", "0.1"], "not allowed with argument"),
         (["--schedule", "cosine_typo"], "unknown schedule 'cosine_typo'; choose one of linear, cosine,"),
-        (["--warmup", "cubic"], "invalid choice: 'cubic'"),
+        (["--warmup_type", "cubic"], "invalid choice: 'cubic'"),
         (["--preset", "huge"], "invalid choice: 'huge'"),
         (["--no_lr_schedule", "--warmup_steps", "5"], "cannot be combined with --warmup_steps"),
         (["--steps", "100", "--warmup_steps", "101"], "warmup (101 steps) is longer than the run"),
@@ -128,6 +128,9 @@ def test_flags_reach_the_config_and_the_schedule():
         (["--schedule_kwargs", "{oops"], "--schedule_kwargs: not valid JSON"),
         (["--schedule_kwargs", "[1]"], "expected a JSON object"),
         (["--schedule_kwargs", '{"bogus": 1}'], "does not take bogus"),
+        (["--schedule_kwargs", "[" * 100_000], "--schedule_kwargs: not valid JSON: nested too deeply"),
+        (["--schedule", "(" * 500 + "constant(1.0)" + ")" * 500], "brackets nest more than 64 deep"),
+        (["--schedule", "cosine(900, final=0.01)"], "of warmup_jax 0.1.0 is now cosine_decay("),
         (["--wandb_mode", "offline"], "only apply together with --wandb"),
     ],
 )

@@ -133,7 +133,7 @@ def test_eval_step_is_the_mean_loss_of_the_batches(setup, text_data):
             warmup_jax.linear_schedule_with_warmup(3e-3, 10, 40),
         ),
         (
-            {"warmup": "exponential"},
+            {"warmup_type": "exponential"},
             warmup_jax.cosine_schedule_with_warmup(3e-3, 4, 40, warmup_type="exponential"),
         ),
         ({"no_lr_schedule": True}, warmup_jax.constant_schedule(3e-3)),

@@ -30,11 +30,11 @@ def _expected(schedule, steps: int) -> np.ndarray:
 
 
 def test_expression_schedule_is_the_learning_rate(tiny, tmp_path):
-    text = "linear_warmup(warmup_steps) >> cosine(decay_steps, init=peak, final=0.01)"
+    text = "linear_warmup(peak, warmup_steps) >> cosine_decay(peak, decay_steps, end_value=0.01)"
     config = tiny(tmp_path / "run", schedule=text, steps=20, warmup_steps=4, checkpoint_every=10,
                   eval_every=10)
     run(config)
-    expected = warmup_jax.with_warmup(warmup_jax.cosine_decay(3e-3, 16, final_value=0.01), 4)
+    expected = warmup_jax.linear_warmup(3e-3, 4) >> warmup_jax.cosine_decay(3e-3, 16, 0.01)
     np.testing.assert_array_equal(_lrs(tmp_path / "run"), _expected(expected, 20))
 
 
@@ -69,7 +69,7 @@ def test_rewarmup_continues_a_finished_run_and_resumes_exactly(tiny, tmp_path):
     assert [row["step"] for row in rows] == list(range(40))
     assert rows[:20] == original  # the finished part is untouched
     old = warmup_jax.cosine_schedule_with_warmup(3e-3, 4, 20)
-    expected = warmup_jax.rewarmup(old, 20, 1e-3, 5, decay=warmup_jax.cosine_decay(1e-3, 15))
+    expected = warmup_jax.rewarmup(old, 20, 1e-3, 5, warmup_jax.cosine_decay(1e-3, 15))
     lrs = _lrs(tmp_path / "a")
     np.testing.assert_array_equal(lrs, _expected(expected, 40))
     assert lrs[20] == 0.0 and lrs[25] == np.float32(1e-3)
@@ -100,8 +100,9 @@ def test_rewarmup_without_a_checkpoint_is_refused(tiny, tmp_path):
 
 def test_cli_rejects_a_malformed_expression_with_its_position(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["--schedule", "linear_warmup(10) >> cosine(90", "--workdir", "/tmp/never-written"])
+        main(["--schedule", "linear_warmup(peak, 10) >> cosine_decay(peak, 90", "--workdir",
+              "/tmp/never-written"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "expected ',' or ')', found the end at column 31" in err
+    assert "expected ',' or ')', found the end at column 49" in err
     assert not pathlib.Path("/tmp/never-written").exists()
