@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# One entry point for people and CI. On first use (and whenever pyproject.toml changes) it builds
-# .venv with Python 3.11 and installs this project with its dev extras; then it runs the command.
+# One entry point for people and CI. On first use (and whenever pyproject.toml or requirements/
+# change) it builds .venv with Python 3.11 or 3.12, installs the library (editable) and the
+# harness's pinned requirements into it, then runs the command.
 #
 #   ./run.sh train [flags]   train the byte-level language model (python -m train --help)
-#   ./run.sh test [args]     run the test suite (pytest args pass through, e.g. -m slow)
+#   ./run.sh test            everything CI checks: ruff, mypy, the test suite, and the built
+#                            wheel tested in clean venvs at the oldest and newest versions
+#   ./run.sh test ARGS       only pytest, with ARGS (e.g. -m slow, or tests/warmup_jax -k cosine)
 #   ./run.sh schedule ...    preview a schedule (python -m warmup_jax --help)
 #   ./run.sh python ...      the project's Python, for anything else (python -m benchmarks.all)
 set -euo pipefail
@@ -27,7 +30,7 @@ find_python() {
 
 ensure_venv() {
   local want
-  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$(cat pyproject.toml requirements/*.txt | sha256sum | cut -d' ' -f1)
   if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     return 0
   fi
@@ -37,7 +40,8 @@ ensure_venv() {
   fi
   # pip's and setuptools' chatter goes to a log, shown only if the install fails.
   if ! { "$venv/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
-    "$venv/bin/python" -m pip install --disable-pip-version-check -e ".[dev]"; } >"$venv/install.log" 2>&1; then
+    "$venv/bin/python" -m pip install --disable-pip-version-check \
+      -r requirements/harness.txt -r requirements/dev.txt -e .; } >"$venv/install.log" 2>&1; then
     cat "$venv/install.log" >&2
     echo "run.sh: installing into $venv failed (log above, also in $venv/install.log)" >&2
     exit 1
@@ -49,11 +53,21 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   train) ensure_venv; exec "$venv/bin/python" -m train "$@" ;;
-  test) ensure_venv; exec "$venv/bin/python" -m pytest "$@" ;;
+  test)
+    ensure_venv
+    [ $# -eq 0 ] || exec "$venv/bin/python" -m pytest "$@"
+    echo "run.sh: ruff (lint and format) and mypy on warmup_jax/" >&2
+    "$venv/bin/ruff" check warmup_jax examples .ci
+    "$venv/bin/ruff" format --check warmup_jax examples .ci
+    "$venv/bin/mypy" -p warmup_jax
+    echo "run.sh: the test suite" >&2
+    "$venv/bin/python" -m pytest
+    .ci/library-envs minimum newest
+    ;;
   schedule) ensure_venv; exec "$venv/bin/python" -m warmup_jax "$@" ;;
   python) ensure_venv; exec "$venv/bin/python" "$@" ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$command" ] || { echo "run.sh: unknown command '$command'" >&2; exit 2; }
     ;;
 esac
