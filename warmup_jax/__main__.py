@@ -52,8 +52,12 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
             raise ValueError(
                 "give either --config FILE or a schedule name with arguments, not both."
             )
+        path = Path(config)
+        if not path.is_file():  # a folder, a FIFO or a device would fail or hang
+            what = "does not exist" if not path.exists() else "is not a regular file"
+            raise ValueError(f"cannot read --config {config}: it {what}.")
         try:
-            text = Path(config).read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is fine
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or str(error)
             raise ValueError(f"cannot read --config {config}: {reason}.") from None
@@ -76,26 +80,36 @@ def build_schedule(name: str | None, arguments: Sequence[str], config: str | Non
             raise ValueError(f"positional argument {item!r} must come before key=value arguments.")
         else:
             positional.append(_parse_value(item))
+    transformers = name in warmup_jax.SCHEDULE_NAMES
     if name in warmup_jax.registered_names():
         constructor = getattr(warmup_jax, name)
         try:
-            return constructor(*positional, **keywords)
+            inspect.signature(constructor).bind(*positional, **keywords)
         except TypeError as error:
-            raise ValueError(str(error)) from None
-    if name in warmup_jax.SCHEDULE_NAMES:
+            # "constant" and "warmup_stable_decay" are also transformers names: their
+            # arguments decide which one is meant.
+            if not transformers:
+                raise ValueError(f"{name}(): {shorten(str(error), 200)}") from None
+        else:
+            return constructor(*positional, **keywords)
+    if transformers:
         if len(positional) == 1 and "peak_value" not in keywords:
             keywords["peak_value"] = positional.pop()
         if positional or "peak_value" not in keywords:
             raise ValueError(
                 f"{name!r} needs the peak learning rate: `{name} 3e-4 ...` or peak_value=3e-4."
             )
+        if "name" in keywords:
+            raise ValueError(f"{name!r} takes no argument called 'name'.")
         return warmup_jax.schedule_by_name(name, **keywords)
-    raise ValueError(f"unknown schedule {name!r}; run `python -m warmup_jax list` to see them all.")
+    raise ValueError(
+        f"unknown schedule {shorten(repr(name))}; run `python -m warmup_jax list` to see them all."
+    )
 
 
 def _horizon(schedule: Schedule) -> int:
     """A sensible last step to show: where the schedule ends, if it does."""
-    return schedule.end_step or max(10 * schedule.warmup_steps, 1000)
+    return min(schedule.end_step or max(10 * schedule.warmup_steps, 1000), max_step())
 
 
 def _values(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
@@ -202,8 +216,12 @@ def _list() -> str:
     lines = [
         "Schedules (python -m warmup_jax table NAME key=value ..., or the call as an expression):"
     ]
+    for name in warmup_jax.registered_names():
+        lines.append(f"  {name}{_shown(inspect.signature(getattr(warmup_jax, name)))}")
+    lines.append("Also callable in expressions (values, not table names):")
     for name, function in sorted(callables().items()):
-        lines.append(f"  {name}{_shown(inspect.signature(function))}")
+        if name not in warmup_jax.registered_names():
+            lines.append(f"  {name}{_shown(inspect.signature(function))}")
     lines.append("Operators: a >> b runs b after a ends; a * b multiplies schedules and numbers.")
     lines.append(
         "transformers scheduler names (python -m warmup_jax table NAME PEAK_LR key=value ...):"
@@ -238,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--until must be a step in [0, {max_step()}], got {shorten(str(until))}.")
     if args.command == "plot":
         path = Path(args.out)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")  # what matplotlib would write
         try:
             write_plot(schedule, until, path, log_scale=args.log)
         except ValueError as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,9 +42,22 @@ def shorten(text: str, limit: int = _MAX_SHOWN) -> str:
     return f"{text[:half]} ... {text[-half:]}"
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 3, 40, 40, 40
+
+
+def safe_repr(value: Any) -> str:
+    """A short ``repr``: bounded in depth and length, safe for containers that contain
+    themselves and for objects whose ``repr`` fails."""
+    try:
+        return shorten(_REPR.repr(value))
+    except Exception:  # noqa: BLE001  (a user object's __repr__ may raise anything)
+        return f"<{type(value).__name__} object>"
+
+
 def describe(value: Any) -> str:
     """A short ``repr`` of ``value`` with its type, for error messages."""
-    return f"{shorten(repr(value))} (of type {type(value).__name__})"
+    return f"{safe_repr(value)} (of type {type(value).__name__})"
 
 
 def integer(name: str, value: Any, *, minimum: int = 0, maximum: int | None = None) -> int:
@@ -118,8 +132,18 @@ def positive(name: str, value: Any, *, maximum: float | None = None) -> float:
 
 
 def non_negative(name: str, value: Any, *, maximum: float | None = None) -> float:
-    """A finite number >= 0 (an initial or final learning rate)."""
-    return number(name, value, minimum=0.0, maximum=maximum)
+    """A finite number >= 0 (an initial or final learning rate): 0, or a normal float32.
+
+    Like a peak, a value between 0 and 1.2e-38 is refused: float32 holds it only as a denormal,
+    which XLA flushes to 0, so the schedule would not be what it says.
+    """
+    value = number(name, value, minimum=0.0, maximum=maximum)
+    if 0.0 < value < _FLOAT32_TINY:
+        raise ValueError(
+            f"{name} must be 0 or at least {_FLOAT32_TINY:.4g} (float32's smallest normal "
+            f"number; smaller values compute as 0), got {value!r}."
+        )
+    return value
 
 
 def flag(name: str, value: Any) -> bool:

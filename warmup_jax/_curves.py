@@ -78,6 +78,13 @@ def periodic_cosine(elapsed: jax.Array, length: int, num_cycles: float) -> jax.A
     exact near every zero and any distance past the end. Otherwise the plain formula is used.
     """
     k = 2.0 * num_cycles
+    if k == 1.0:  # the half cosine, mirrored past its end: reduced by reflection alone
+        period = 2 * length
+        if period <= jnp.iinfo(elapsed.dtype).max:
+            elapsed = jnp.mod(elapsed, period)
+        # (otherwise every step is already below 2 * length)
+        mirrored = jnp.where(elapsed > length, length - (elapsed - length), elapsed)
+        return half_cosine(mirrored, length)
     if can_reduce_exactly(k, 2 * length):
         position = mulmod(elapsed, int(k), 2 * length)
         position = jnp.where(position > length, 2 * length - position, position)

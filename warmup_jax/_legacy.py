@@ -41,7 +41,8 @@ def _step_decay(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         arguments.get("step_size"),
         arguments.get("gamma", 0.1),
     )
-    if gamma == 0:  # one drop to 0 at step_size: exponential_decay needs a rate > 0
+    if isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and gamma == 0:
+        # one drop to 0 at step_size: exponential_decay needs a rate > 0
         return "piecewise_constant", {"boundaries": [size], "values": [init, 0.0]}
     return "exponential_decay", {
         "init_value": init,

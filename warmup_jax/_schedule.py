@@ -14,7 +14,8 @@ import functools
 import inspect
 import json
 import math
-from collections.abc import Callable, Mapping
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import jax
@@ -160,8 +161,8 @@ class Schedule:
     def __hash__(self) -> int:
         try:
             return hash(_freeze(self.to_config()))
-        except TypeError:
-            return id(self)
+        except TypeError:  # holds a plain callable: hash what __eq__ compares
+            return hash((self._name, _freeze(self._arguments)))
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self._arguments.items())
@@ -194,11 +195,16 @@ def _rebuild(name: str, arguments: dict[str, Any]) -> Schedule:
 
 
 def _freeze(value: Any) -> Any:
-    """A hashable copy of a config (dicts and lists become tuples)."""
+    """A hashable copy of a config or of arguments (dicts and lists become tuples; a schedule
+    stands for itself, and any other callable by its identity, as ``==`` compares them)."""
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
+    if isinstance(value, Schedule):
+        return value
+    if callable(value):
+        return ("<callable>", id(value))
     return value
 
 
@@ -210,7 +216,7 @@ def _encode(value: Any, where: str) -> Any:
     if isinstance(value, list):
         return [_encode(v, where) for v in value]
     raise TypeError(
-        f"{where} is {_checks.shorten(repr(value))}, which has no JSON form. Only warmup_jax "
+        f"{where} is {_checks.safe_repr(value)}, which has no JSON form. Only warmup_jax "
         "schedules, numbers, strings and lists can be saved; build the schedule from warmup_jax "
         "constructors (e.g. warmup_jax.cosine_decay instead of optax.cosine_decay_schedule) to "
         "save it."
@@ -218,7 +224,9 @@ def _encode(value: Any, where: str) -> Any:
 
 
 def _too_deep(where: str) -> ValueError:
-    return ValueError(f"{where}: schedules nest at most {MAX_DEPTH} levels deep.")
+    return ValueError(
+        f"{_checks.shorten(where, 200)}: schedules nest at most {MAX_DEPTH} levels deep."
+    )
 
 
 def _decode(value: Any, where: str, depth: int, in_list: bool = False) -> Any:
@@ -243,7 +251,7 @@ def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
         or set(config) - {_CONFIG_KEY, _ARGUMENTS_KEY}
         or not all(isinstance(key, str) for key in arguments)
     ):
-        shown = _checks.shorten(json.dumps(config, default=str) if depth < 4 else "{...}")
+        shown = _checks.safe_repr(config)
         raise ValueError(
             f"{where}: a schedule config must be a dict {{{_CONFIG_KEY!r}: NAME, "
             f"{_ARGUMENTS_KEY!r}: {{ARGUMENT: VALUE, ...}}}}, got {shown}."
@@ -254,12 +262,16 @@ def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
             f"{where}: unknown schedule {_checks.shorten(repr(name))}; known schedules: "
             f"{', '.join(sorted(_REGISTRY))}."
         )
-    decoded = {k: _decode(v, f"{where}.{name}.{k}", depth + 1) for k, v in arguments.items()}
+    decoded = {
+        k: _decode(v, f"{where}.{name}.{_checks.shorten(k)}", depth + 1)
+        for k, v in arguments.items()
+    }
     try:
         return _REGISTRY[name](**decoded)
     except TypeError as error:
         raise ValueError(
-            f"{where}: the config for {name!r} does not fit its arguments: {error}"
+            f"{where}: the config for {name!r} does not fit its arguments: "
+            f"{_checks.shorten(str(error), 200)}"
         ) from None
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
@@ -302,7 +314,12 @@ def registered_names() -> tuple[str, ...]:
 
 
 def _plain(value: Any, where: str, depth: int = 0) -> tuple[Any, int]:
-    """``value`` with numpy and concrete jax numbers made Python ones, and its nesting depth."""
+    """``value`` as plain Python (numpy, jax and other numbers as ``int``/``float``, any sequence
+    as a list, ``str`` subclasses as ``str``), and how deep it nests schedules.
+
+    Only plain values are stored, so a config, a ``repr`` and a hash see exactly what the
+    constructor saw, and nothing can nest deeper than the depth check sees.
+    """
     if depth > MAX_DEPTH:
         raise _too_deep(where)
     if isinstance(value, Schedule):
@@ -315,7 +332,15 @@ def _plain(value: Any, where: str, depth: int = 0) -> tuple[Any, int]:
                 f"{where} must be a concrete number, got a traced value; build schedules "
                 "outside jax.jit and pass them in."
             ) from None
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, bool) or value is None:
+        return value, 0
+    if isinstance(value, numbers.Integral):
+        return int(value), 0
+    if isinstance(value, numbers.Real):
+        return float(value), 0
+    if isinstance(value, str):
+        return str(value), 0
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         items = [_plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
         return [v for v, _ in items], max((d for _, d in items), default=0)
     if callable(value):
@@ -342,7 +367,7 @@ def register(constructor: F) -> F:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:
-            raise TypeError(f"{name}(): {error}") from None
+            raise TypeError(f"{name}(): {_checks.shorten(str(error), 200)}") from None
         bound.apply_defaults()
         arguments, depth = {}, 0
         for key, value in bound.arguments.items():
@@ -369,8 +394,17 @@ def register(constructor: F) -> F:
 
 
 def evaluate(schedule: Callable[[Any], Any], step: int) -> float:
-    """The value of any schedule at a concrete step, as a Python float."""
-    value = float(np.asarray(schedule(step)))
+    """The value of any schedule at a concrete step, as a Python float; ``ValueError`` when the
+    schedule (perhaps a user's own callable) fails or gives anything but one finite number."""
+    try:
+        value = float(np.asarray(schedule(step)))
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001  (a user's callable may raise anything)
+        raise ValueError(
+            f"the schedule failed at step {step} ({type(error).__name__}: "
+            f"{_checks.shorten(str(error))}); it must map a step to one number."
+        ) from None
     if not math.isfinite(value):
         raise ValueError(f"the schedule's value at step {step} is {value}, not a finite number.")
     return value
@@ -382,5 +416,15 @@ def end_of(schedule: Any) -> int | None:
 
 
 def settles_at(schedule: Any) -> int | None:
-    """The first step from which ``schedule`` never changes (``None``: unknown or never)."""
-    return schedule._holds_from if isinstance(schedule, Schedule) else None
+    """The first step from which ``schedule`` never changes: 0 for a number, ``None`` when it
+    keeps changing or is a callable we know nothing about."""
+    if isinstance(schedule, Schedule):
+        return schedule._holds_from
+    if isinstance(schedule, (int, float)) and not isinstance(schedule, bool):
+        return 0
+    return None
+
+
+def latest(values: list[int | None]) -> int | None:
+    """The largest of ``values``, or ``None`` if any is ``None`` (some part never settles)."""
+    return None if any(v is None for v in values) else max(v for v in values if v is not None)

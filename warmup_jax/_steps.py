@@ -83,8 +83,8 @@ def _host(step: Any, holds_from: int | None) -> jax.Array:
         if not all(isinstance(i, numbers.Real) and not isinstance(i, bool) for i in items):
             raise _kind_error(step, "object")
         array = np.asarray([float(max(min(i, 2.0**64), -2.0)) for i in items]).reshape(array.shape)
-    kind = array.dtype.kind
-    if kind == "f":
+    kind = "f" if jnp.issubdtype(array.dtype, jnp.floating) else array.dtype.kind
+    if kind == "f":  # float16, bfloat16 and float8 included
         array = array.astype(np.float64)  # holds every step up to max_step() exactly
         if np.isnan(array).any():
             raise ValueError("a step is NaN; a schedule needs step numbers.")
@@ -102,13 +102,16 @@ def _device(step: jax.Array, holds_from: int | None) -> tuple[jax.Array, jax.Arr
     """A jax array (traced or concrete) -> the index array, and where the value must be NaN."""
     last = _checks.max_step()
     dtype = index_dtype()
-    kind = step.dtype.kind
+    kind = "f" if jnp.issubdtype(step.dtype, jnp.floating) else step.dtype.kind
     if kind == "b":
         raise _kind_error(step, step.dtype)
-    if kind == "f":
+    if kind == "f":  # float16, bfloat16 and float8 included
         # max_step() + 1 is a power of two, so the float dtype holds it exactly.
         invalid = jnp.isnan(step)
-        beyond = step >= float(last + 1)
+        if float(jnp.finfo(step.dtype).max) >= last + 1:
+            beyond = step >= float(last + 1)
+        else:  # float16 and float8: only +inf is past the last step
+            beyond = jnp.isposinf(step)
         inside = jnp.where(beyond | invalid, 0.0, jnp.maximum(jnp.floor(step), -1.0))
         index = jnp.where(beyond, jnp.asarray(last, dtype), inside.astype(dtype))
         return index, (invalid | beyond) if holds_from is None else invalid

@@ -18,7 +18,15 @@ import optax
 
 from warmup_jax import _checks
 from warmup_jax._pieces import WARMUP_TYPES
-from warmup_jax._schedule import Schedule, end_of, evaluate, float_dtype, register
+from warmup_jax._schedule import (
+    Schedule,
+    end_of,
+    evaluate,
+    float_dtype,
+    latest,
+    register,
+    settles_at,
+)
 from warmup_jax.decays import constant, decay_by_type
 from warmup_jax.warmups import warmup_ramp
 
@@ -71,12 +79,16 @@ def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> Schedu
         _checks.schedule(f"schedules[{i}]", schedule)
     bounds = _boundaries(boundaries, len(schedules) - 1)
     first, last = schedules[0], schedules[-1]
-    rest = end_of(last)
-    end = None if rest is None else (bounds[-1] if bounds else 0) + rest
+    offset = bounds[-1] if bounds else 0
+    rest, rest_holds = end_of(last), settles_at(last)
+    end = None if rest is None else offset + rest
     if end is not None:
         _checks.step_count_sum("the last boundary plus the last schedule's end_step", end)
+    holds = None if rest_holds is None else offset + rest_holds
     warmup_steps = first.warmup_steps if isinstance(first, Schedule) else 0
-    return Schedule(_joined(schedules, bounds), warmup_steps=warmup_steps, end_step=end)
+    return Schedule(
+        _joined(schedules, bounds), warmup_steps=warmup_steps, end_step=end, holds_from=holds
+    )
 
 
 def _joined(schedules: list[Any], bounds: list[int]) -> Callable[[jax.Array], jax.Array]:
@@ -217,7 +229,7 @@ def with_warmup(
     if not peak > 0:
         raise ValueError(f"schedule(0) must be > 0 to warm up to, got {peak!r}.")
     ramp = warmup_ramp(peak, warmup_steps, warmup_type, init_value, warmup_one_step_ahead)
-    rest = end_of(schedule)
+    rest, rest_holds = end_of(schedule), settles_at(schedule)
     end = None if rest is None else warmup_steps + rest
     if end is not None:
         _checks.step_count_sum("warmup_steps plus the schedule's end_step", end)
@@ -225,6 +237,7 @@ def with_warmup(
         optax.join_schedules([ramp, schedule], [warmup_steps]),
         warmup_steps=ramp.warmup_steps,
         end_step=end,
+        holds_from=None if rest_holds is None else warmup_steps + rest_holds,
     )
 
 
@@ -261,8 +274,28 @@ def multiply(factors: Sequence[ScheduleLike | float]) -> Schedule:
         return value
 
     warmup_steps = max((f.warmup_steps for f in factors if isinstance(f, Schedule)), default=0)
-    end = None if None in ends else max(e for e in ends if e is not None)
-    return Schedule(fn, warmup_steps=warmup_steps, end_step=end)
+    holds = latest([settles_at(f) for f in factors])
+    end = latest(ends)
+    _check_product(fns, sorted({0, warmup_steps, end or 0}))
+    return Schedule(fn, warmup_steps=warmup_steps, end_step=end, holds_from=holds)
+
+
+def _check_product(fns: list[Any], steps: list[int]) -> None:
+    """Refuses a product that float32 cannot hold at the steps that matter (the start, the end
+    of the warmup, the end): one that overflows, or that underflows to 0 from nonzero factors."""
+    tiny = float(np.finfo(np.float32).tiny)
+    for step in steps:
+        values = [float(evaluate(f, step)) for f in fns]
+        product = float(np.prod(np.asarray(values, np.float64)))
+        if not abs(product) <= float(np.finfo(np.float32).max):
+            raise ValueError(
+                f"the factors multiply to {product:.4g} at step {step}, beyond float32's range."
+            )
+        if 0.0 < abs(product) < tiny:
+            raise ValueError(
+                f"the factors multiply to {product:.4g} at step {step}, below float32's smallest "
+                f"normal number ({tiny:.4g}): it would compute as 0."
+            )
 
 
 @register

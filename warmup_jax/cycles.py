@@ -21,7 +21,7 @@ import optax
 from warmup_jax import _checks
 from warmup_jax._curves import half_cosine_parts
 from warmup_jax._pieces import DEFAULT_EXPONENTIAL_START, WARMUP_TYPES
-from warmup_jax._schedule import Schedule, end_of, evaluate, float_dtype, register
+from warmup_jax._schedule import Schedule, end_of, evaluate, float_dtype, register, settles_at
 from warmup_jax._steps import index_dtype
 from warmup_jax.decays import constant
 from warmup_jax.warmups import warmup_ramp
@@ -75,10 +75,13 @@ def cyclic_schedule(
     ``warmup_prefix=True``). After ``cycle_limit`` cycles the value stays at ``end_value``
     (``end_step`` is that step; ``None`` without a limit).
 
-    Exact values: the first step of every cycle is exactly ``peak_i`` (or exactly ``init_value``
-    when the cycle warms up), the last step of each warmup is exactly ``peak_i``, and every step
-    from the end of the last cycle on is exactly ``end_value``. A cycle's first step is the first
-    integer step at or after its (possibly fractional) start.
+    Exact values: ``peak_i`` is ``peak_value * cycle_decay**i`` rounded once (from float64); a
+    cycle that starts on a whole step starts exactly at ``peak_i`` (or exactly at its warmup's
+    ``init_value``), the last step of each warmup is exactly ``peak_i``, and every step from the
+    end of the last cycle on is exactly ``end_value``. With ``cycle_mul`` a cycle may start
+    between two steps (timm's convention); its first step is then the first whole step after the
+    start, already a little past the peak. Positions within a cycle are differences of integers,
+    so the decay keeps its relative precision near each cycle's end, however long the cycle.
 
     Args:
       peak_value: the first cycle's peak; > 0.
@@ -134,16 +137,25 @@ def cyclic_schedule(
         init_fraction = 0.0 if init_fraction is None else init_fraction
 
     offset = 0 if every else warmup_steps  # cycles start after a warmup run only once
+    last = _checks.max_step()
     if mul == 1.0:
         table = None
         n_cycles = cycle_limit
+        most_cycles = cycle_limit or -(-(last - offset + 1) // first)
     else:
         starts, lengths = _cycle_table(first, mul, cycle_limit)
         n_cycles = len(starts) if cycle_limit is not None else None
-        first_steps = np.ceil(starts - 1e-9).astype(np.int64)
+        most_cycles = len(starts)
+        ends = starts + lengths
+        first_steps = np.ceil(starts - 1e-9).astype(np.int64)  # a cycle's first whole step
+        # The next cycle's first whole step, kept within the step counter (the last cycle may
+        # end past it; its fraction below then carries the rest).
+        next_steps = np.minimum(np.ceil(ends - 1e-9).astype(np.int64), last)
         table = (
-            jnp.asarray(np.clip(first_steps, 0, _checks.max_step()), index_dtype()),
-            jnp.asarray(starts, float_dtype()),
+            jnp.asarray(np.clip(first_steps, 0, last), index_dtype()),
+            jnp.asarray(next_steps, index_dtype()),
+            jnp.asarray(first_steps - starts, float_dtype()),  # fractions in [0, 1)
+            jnp.asarray(next_steps - ends, float_dtype()),
             jnp.asarray(lengths, float_dtype()),
         )
     end = (
@@ -151,29 +163,46 @@ def cyclic_schedule(
         if n_cycles is None
         else (n_cycles * first if table is None else int(np.ceil(starts[-1] + lengths[-1] - 1e-9)))
     )
-    if end is not None and offset + end > _checks.max_step():
+    if end is not None and offset + end > last:
         end = None  # the last cycle outlasts the step counter
+    # Each cycle's peak, peak_value * cycle_decay**i, rounded once from float64.
+    peaks = None
+    if gamma != 1.0 and most_cycles <= MAX_TABULATED_CYCLES:
+        peaks = jnp.asarray(peak_value * gamma ** np.arange(most_cycles), float_dtype())
     log_gamma = math.log(gamma)
     log_init = math.log(init_fraction) if warmup_type == "exponential" else 0.0
     prefix = warmup_ramp(peak_value, offset, warmup_type, init_value, False) if offset else None
     dtype = float_dtype()
+    skip = float(warmup_steps) if every else 0.0  # steps of each cycle before its decay
 
     def fn(step: jax.Array) -> jax.Array:
         t = jnp.maximum(step - offset, 0)
-        length: float | jax.Array
+        # Where in its cycle the step is: ``done`` steps since the decay began, ``remaining``
+        # until the cycle ends, each from a difference of integers (exact near its own end),
+        # plus the fraction a cycle starts or ends between two steps.
+        total: float | jax.Array
         if table is None:
             index = t // first
-            position = (t - index * first).astype(dtype)
-            length = float(first)  # a constant: divisions by it become multiplications
+            inside = t - index * first
+            position = inside.astype(dtype)
+            done = position - skip
+            remaining = (first - inside).astype(dtype)
+            total = float(first) - skip  # a constant: divisions by it become multiplications
         else:
-            first_steps_, starts_, lengths_ = table
+            first_steps_, next_steps_, start_fraction, end_fraction, lengths_ = table
             index = jnp.clip(
                 jnp.searchsorted(first_steps_, t, side="right") - 1, 0, len(starts) - 1
             )
-            position = t.astype(dtype) - starts_[index]
-            length = lengths_[index]
-        peak = peak_value * jnp.exp(log_gamma * index.astype(dtype))
-        peak = jnp.where(index == 0, peak_value, peak)
+            position = (t - first_steps_[index]).astype(dtype) + start_fraction[index]
+            done = position - skip
+            remaining = (next_steps_[index] - t).astype(dtype) - end_fraction[index]
+            total = lengths_[index] - skip
+        if peaks is not None:
+            peak = peaks[jnp.minimum(index, most_cycles - 1)]
+        else:
+            peak = jnp.where(
+                index == 0, peak_value, peak_value * jnp.exp(log_gamma * index.astype(dtype))
+            )
         if every:
             fraction = position * (1.0 / warmup_steps)
             if warmup_type == "linear":
@@ -182,19 +211,17 @@ def cyclic_schedule(
                 ramp = jnp.exp(log_init * (1.0 - fraction))
             warm = jnp.minimum(peak * ramp, peak)
             warm = jnp.where(position <= 0, peak * init_fraction, warm)
-            done, total = position - warmup_steps, length - warmup_steps
-        else:
-            done, total = position, length
         done = jnp.clip(done, 0.0, total)
-        progress = done * (1.0 / total) if table is None else done / total
+        remaining = jnp.clip(remaining, 0.0, total)
+        left = remaining * (1.0 / total) if table is None else remaining / total
         if decay_type == "cosine":
-            curve = half_cosine_parts(done, total - done, total)
+            curve = half_cosine_parts(done, remaining, total)
         elif decay_type == "linear":
-            curve = 1.0 - progress
+            curve = left
         else:
-            curve = (1.0 - progress) ** power
+            curve = left**power
         value = end_value + (peak - end_value) * curve
-        value = jnp.where(progress <= 0, peak, value)
+        value = jnp.where(done <= 0, peak, value)
         if every:
             value = jnp.where(position < warmup_steps, warm, value)
         if end is not None:
@@ -262,9 +289,10 @@ def rewarmup(
         )
     ramp = warmup_ramp(peak_value, warmup_steps, warmup_type, start, False)
     after = constant(peak_value) if decay_schedule is None else decay_schedule
-    rest = end_of(after)
+    rest, rest_holds = end_of(after), settles_at(after)
     end = None if rest is None else ramp_end + rest
     if end is not None:
         _checks.step_count_sum("at_step + warmup_steps + the decay's end_step", end)
     fn = optax.join_schedules([schedule, ramp, after], [at_step, ramp_end])
-    return Schedule(fn, warmup_steps=ramp_end, end_step=end)
+    holds = None if rest_holds is None else ramp_end + rest_holds
+    return Schedule(fn, warmup_steps=ramp_end, end_step=end, holds_from=holds)

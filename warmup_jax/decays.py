@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from warmup_jax import _checks
-from warmup_jax._pieces import DECAY_TYPES, as_float, curve, curve_at_end, decay
+from warmup_jax._pieces import DECAY_TYPES, as_float, curve, curve_at_end, decay, pin
 from warmup_jax._schedule import Schedule, float_dtype, register
 from warmup_jax._steps import index_dtype
 
@@ -214,15 +214,25 @@ def exponential_decay(
         end_value = _checks.non_negative("end_value", end_value, maximum=init_value)
     log_rate = math.log(decay_rate)
     bound = end_value
+    # The exponent never needs to go past the bound (one unit of margin): exp() then stays
+    # finite, and init * exp(...) can't become 0 * inf when the value grows.
+    limit = (
+        None
+        if bound is None or bound == 0.0 or init_value == 0.0
+        else (math.log(bound / init_value) + (1.0 if growing else -1.0))
+    )
 
-    def fn(step: jax.Array) -> jax.Array:
+    def raw(step: jax.Array) -> jax.Array:
         count = jnp.maximum(step - begin, 0)
         exponent = as_float(count // transition_steps if staircase else count)
         if not staircase:
             exponent = exponent * (1.0 / transition_steps)
         # exp(p log r), with log r exact in float64: float32's r ** p carries r's rounding
         # error times p (6e-5 relative at r = 0.99, p = 20000), this one about 2e-6 at most.
-        value = init_value * jnp.exp(log_rate * exponent)
+        power = log_rate * exponent
+        if limit is not None:
+            power = jnp.minimum(power, limit) if growing else jnp.maximum(power, limit)
+        value = init_value * jnp.exp(power)
         if bound is not None:
             value = jnp.minimum(value, bound) if growing else jnp.maximum(value, bound)
         return jnp.where(count <= 0, init_value, value)
@@ -232,15 +242,13 @@ def exponential_decay(
         end = 0
     elif bound is None or bound == 0.0:
         end = None  # it approaches 0 and never holds a value
-    else:
-        periods = math.log(bound / init_value) / log_rate  # > 0
-        guess = begin + transition_steps * (math.ceil(periods) if staircase else periods)
-        last = _checks.max_step()
-        high = min(last, int(guess) + transition_steps + 2)
-        if high >= last and not _at_bound(fn, bound, last):
-            end = None  # it reaches its bound only after the last step
-        else:
-            end = _first_step_at(fn, bound, max(begin, int(guess) - transition_steps - 2), high)
+    elif not _at_bound(raw, bound, _checks.max_step()):
+        end = None  # it reaches its bound only after the last step
+    else:  # the value is monotone: the first step at the bound, by bisection
+        end = _first_step_at(raw, bound, begin, _checks.max_step())
+    fn = raw if end is None or bound is None else pin(raw, since=(end, bound))
+    if init_value == 0.0:  # 0 times any power is 0 (and never 0 * inf)
+        fn = lambda step: jnp.zeros(jnp.shape(step), float_dtype())  # noqa: E731
     return Schedule(fn, warmup_steps=0, end_step=end)
 
 

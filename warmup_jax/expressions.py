@@ -45,7 +45,7 @@ from typing import Any
 
 from warmup_jax import _checks
 from warmup_jax._schedule import _REGISTRY, Schedule
-from warmup_jax.compose import multiply, sequence
+from warmup_jax.compose import product, sequence
 from warmup_jax.decays import constant
 from warmup_jax.hf import schedule_by_name
 from warmup_jax.scaling import scale_peak_lr
@@ -155,6 +155,8 @@ class _Parser:
             position = match.end()
 
     def _number(self, text: str, position: int) -> int | float:
+        if re.fullmatch(r"0[0_]*[1-9][0-9_]*", text):
+            raise self.error("leading zeros in an integer are not allowed (as in Python)", position)
         try:
             if any(mark in text for mark in ".eE"):
                 return float(text)
@@ -245,6 +247,9 @@ class _Parser:
             return _Node("value", token.position, token.value)
         if self.take("("):
             self.enter(token.position)
+            if self.take(")"):  # (), the empty tuple
+                self.depth -= 1
+                return _Node("list", token.position)
             node = self.chain()
             if self.take(","):
                 node = _Node("list", token.position, items=(node, *self.items(")")))
@@ -285,7 +290,8 @@ class _Parser:
                 key = self.current
                 self.index += 2
                 if key.text in keywords:
-                    raise self.error(f"argument {key.text!r} given twice", key.position)
+                    shown = _checks.shorten(repr(key.text))
+                    raise self.error(f"argument {shown} given twice", key.position)
                 keywords[key.text] = self.chain()
             else:
                 if keywords:
@@ -334,28 +340,25 @@ class _Parser:
         return self.call_function(node)
 
     def multiply(self, factors: list[Any], position: int) -> Any:
-        numbers = [_is_number(f) for f in factors]
-        if all(numbers):  # plain arithmetic, as in Python
-            value = factors[0]
-            for factor in factors[1:]:
+        """``a * b * c`` left to right, as Python does: numbers multiply to a number, and a
+        schedule times anything is ``Schedule.__mul__`` (one flat ``multiply``)."""
+        value = factors[0]
+        for factor in factors[1:]:
+            if _is_number(value) and _is_number(factor):
                 value = value * factor
-            return value
-        flat: list[Any] = []
-        for factor, is_number in zip(factors, numbers, strict=True):
-            if isinstance(factor, Schedule) and factor.name == "multiply":
-                flat += factor.arguments["factors"]
-            elif isinstance(factor, Schedule) or is_number:
-                flat.append(factor)
-            else:
-                raise self.error(
-                    "'*' multiplies warmup_jax schedules and numbers, got "
-                    f"{_checks.describe(factor)}",
-                    position,
-                )
-        try:
-            return multiply(flat)
-        except ValueError as error:
-            raise self.error(str(error), position) from None
+                continue
+            for side in (value, factor):
+                if not (isinstance(side, Schedule) or _is_number(side)):
+                    raise self.error(
+                        "'*' multiplies warmup_jax schedules and numbers, got "
+                        f"{_checks.describe(side)}",
+                        position,
+                    )
+            try:
+                value = product(value, factor)
+            except ValueError as error:
+                raise self.error(str(error), position) from None
+        return value
 
     def call_function(self, node: _Node) -> Any:
         name = node.value
@@ -375,12 +378,15 @@ class _Parser:
             signature.bind(*args, **kwargs)
         except TypeError as error:
             raise self.error(
-                f"{name}(): {error}; it takes {name}{_shown(signature)}", node.position
+                f"{name}(): {_checks.shorten(str(error), 200)}; it takes {name}{_shown(signature)}",
+                node.position,
             ) from None
         try:
             return function(*args, **kwargs)
         except ValueError as error:
-            raise self.error(f"{name}(): {error}", node.position) from None
+            raise self.error(
+                f"{name}(): {_checks.shorten(str(error), 500)}", node.position
+            ) from None
 
 
 def _is_number(value: Any) -> bool:
@@ -419,6 +425,8 @@ def parse(text: str, variables: Mapping[str, Any] | None = None) -> Schedule:
     """
     if not isinstance(text, str):
         raise ValueError(f"a schedule expression must be a string, got {_checks.describe(text)}.")
+    if variables is not None and not isinstance(variables, Mapping):
+        raise ValueError(f"variables must be a dict of names, got {_checks.describe(variables)}.")
     parser = _Parser(text, variables or {})
     value = parser.evaluate(parser.parse())
     if isinstance(value, Schedule):

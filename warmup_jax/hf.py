@@ -259,7 +259,11 @@ def cosine_with_hard_restarts_schedule_with_warmup(
     After the warmup, ``num_cycles`` half cosines from ``peak_value`` to 0, each restarting at
     ``peak_value``; 0 from ``num_training_steps`` on. The position in the cycle,
     ``(num_cycles * p) % 1``, is computed in exact integer arithmetic, so restarts land on the exact
-    step (float32 would put ``0.99999994`` where 1 belongs and skip a restart).
+    step (float32 would put ``0.99999994`` where 1 belongs and skip a restart). One departure:
+    transformers computes it in float64, which can also land just below a whole number, at a
+    restart step where ``num_cycles * step`` is a multiple of ``T - W`` (for example step 15 of
+    ``num_cycles=22`` over 22 steps); transformers then gives almost 0 there, this gives the
+    restart's ``peak_value``, the formula's exact value.
 
     >>> s = cosine_with_hard_restarts_schedule_with_warmup(1.0, 0, 8, num_cycles=2)
     >>> [round(float(s(i)), 4) for i in range(9)]
@@ -443,8 +447,8 @@ def _wsd_warmup(kind: str, progress: jax.Array) -> jax.Array:
     """transformers' WSD warmup factor at ``progress`` in [0, 1] (plus our exponential one)."""
     if kind == "linear":
         return progress
-    if kind == "cosine":
-        return 0.5 * (1.0 - jnp.cos(math.pi * progress))
+    if kind == "cosine":  # 0.5 (1 - cos(pi p)) as sin(pi p / 2)**2: exact near 0
+        return jnp.sin((0.5 * math.pi) * progress) ** 2
     if kind == "1-sqrt":
         return 1.0 - jnp.sqrt(1.0 - progress)
     return jnp.exp(math.log(DEFAULT_EXPONENTIAL_START) * (1.0 - progress))

@@ -27,7 +27,8 @@ import numpy as np
 
 from warmup_jax import _checks
 from warmup_jax._pieces import DEFAULT_EXPONENTIAL_START, WARMUP_TYPES, ramp
-from warmup_jax._schedule import Schedule, end_of, float_dtype, register
+from warmup_jax._schedule import Schedule, end_of, float_dtype, latest, register, settles_at
+from warmup_jax._steps import index_dtype
 
 # A float32 factor 1 - e with 0 <= e <= 2**-25 rounds to exactly 1.0.
 _FLOAT32_HALF_ULP_BELOW_ONE = 2.0**-25
@@ -210,11 +211,19 @@ def _base_fn(base: Any) -> Any:
     return lambda step: base
 
 
-def _factor_schedule(fn: Any, base: Any, full_step: int) -> Schedule:
-    """A warmup factor on ``base``: it ends when both the factor and ``base`` have settled."""
-    end = full_step if not callable(base) else end_of(base)
-    end = None if end is None else max(end, full_step)
-    return Schedule(fn, warmup_steps=full_step, end_step=end)
+def _factor_schedule(fn: Any, base: Any, full_step: int | None) -> Schedule:
+    """A warmup factor on ``base``: it ends when both the factor and ``base`` have settled.
+
+    ``full_step`` is the first update at factor 1, or ``None`` when that lies past the last
+    step (``warmup_steps`` is then the last step).
+    """
+    base_end = 0 if not callable(base) else end_of(base)
+    return Schedule(
+        fn,
+        warmup_steps=_checks.max_step() if full_step is None else full_step,
+        end_step=latest([full_step, base_end]),
+        holds_from=latest([full_step, settles_at(base)]),
+    )
 
 
 def _beta2(b2: Any, minimum: float) -> float:
@@ -290,12 +299,14 @@ def untuned_exponential_warmup(base: Any, b2: float = 0.999) -> Schedule:
     t_full = math.ceil(-math.log(_FLOAT32_HALF_ULP_BELOW_ONE) * tau)
     base_fn = _base_fn(base)
 
+    full = t_full - 1 if t_full - 1 <= _checks.max_step() else None
+
     def fn(step: jax.Array) -> jax.Array:
         t = jnp.maximum(step, 0).astype(float_dtype()) + 1.0
         factor = -jnp.expm1(t * (-1.0 / tau))
-        return base_fn(step) * jnp.where(t >= t_full, 1.0, factor)
+        return base_fn(step) * jnp.where(t >= float(t_full), 1.0, factor)
 
-    return _factor_schedule(fn, base, min(t_full - 1, _checks.max_step()))
+    return _factor_schedule(fn, base, full)
 
 
 class _RAdamRectifier:
@@ -309,7 +320,16 @@ class _RAdamRectifier:
     where ``A`` is a constant computed once in float64 and ``h`` is evaluated by its series
     ``x/2 - x^2/12 + x^4/720 - x^6/30240 + x^8/1209600`` for ``x < 1`` (truncation error below
     float32's resolution) and directly above, where nothing cancels.
+
+    What is left is ``rho - 4`` near the first updates, where rho is just above 4 (for ``b2``
+    near 0.6 it never gets far from it): there the factor's first updates come from a table
+    computed in float64, up to the first update from which the float32 formula is within
+    ``TABLE_TOLERANCE`` of the float64 value (a few dozen updates for ``b2`` near 0.6, none for
+    the usual 0.999).
     """
+
+    TABLE_TOLERANCE = 2.5e-7  # relative; float32 rounds to 6e-8
+    MAX_TABLE = 100_000
 
     def __init__(self, b2: float) -> None:
         self.b2 = b2
@@ -317,7 +337,8 @@ class _RAdamRectifier:
         self.log_b2 = -math.log(b2)
         self.constant = self.r_inf - 2.0 / self.log_b2
         self.offset = self._offset()
-        self.full_step = self._full_step()
+        self.full_step: int | None = self._full_step()
+        self.table = self._table()
 
     def rho64(self, t: float) -> float:
         """pytorch_warmup's rho in float64 (used only to find constants)."""
@@ -337,11 +358,12 @@ class _RAdamRectifier:
             t += 1
         return t
 
-    def _full_step(self) -> int:
-        """The first update k whose factor rounds to 1.0 in float32 (factor is increasing in k)."""
+    def _full_step(self) -> int | None:
+        """The first update k whose factor rounds to 1.0 in float32 (factor is increasing in k);
+        ``None`` when that is past the last step."""
         low, high = 0, _checks.max_step()
         if 1.0 - self.factor64(high) > _FLOAT32_HALF_ULP_BELOW_ONE:
-            return high
+            return None
         while low < high:
             mid = (low + high) // 2
             if 1.0 - self.factor64(mid) <= _FLOAT32_HALF_ULP_BELOW_ONE:
@@ -350,9 +372,41 @@ class _RAdamRectifier:
                 low = mid + 1
         return low
 
+    def _table(self) -> np.ndarray | None:
+        """float64 factors of the first updates, where the float32 formula is not exact enough."""
+        count = min(self.MAX_TABLE, self.full_step or self.MAX_TABLE)
+        steps = np.arange(count, dtype=np.int64)
+        t = (steps + self.offset).astype(np.float64)
+        b2t = self.b2**t
+        rho = self.r_inf - 2.0 * t * b2t / (1.0 - b2t)
+        r_inf = self.r_inf
+        exact = np.sqrt((rho - 4.0) * (rho - 2.0) * r_inf / ((r_inf - 4.0) * (r_inf - 2.0) * rho))
+        # Compiled and op by op: XLA may round the two a few ulps apart.
+        index = jnp.asarray(steps, index_dtype())
+        error = np.maximum(
+            np.abs(np.asarray(jax.jit(self.formula)(index), np.float64) - exact),
+            np.abs(np.asarray(self.formula(index), np.float64) - exact),
+        )
+        bad = np.nonzero(error > self.TABLE_TOLERANCE * exact)[0]
+        if bad.size == 0:
+            return None
+        return exact[: int(bad[-1]) + 1]
+
     def __call__(self, step: jax.Array) -> jax.Array:
+        factor = self.formula(step)
+        if self.table is not None:
+            size = len(self.table)
+            k = jnp.clip(step, 0, size - 1)
+            factor = jnp.where(step < size, jnp.asarray(self.table, float_dtype())[k], factor)
+        if self.full_step is not None:
+            factor = jnp.where(step >= self.full_step, 1.0, factor)
+        return factor
+
+    def formula(self, step: jax.Array) -> jax.Array:
+        """The factor by the stable formula (see the class docstring), without the table."""
         k = jnp.maximum(step, 0)
-        x = (k + self.offset).astype(float_dtype()) * self.log_b2
+        # k + offset in floats: in int32 it would wrap at the last steps.
+        x = (k.astype(float_dtype()) + float(self.offset)) * self.log_b2
         small = jnp.minimum(x, 1.0)
         x2 = small * small
         series = small * (
@@ -371,8 +425,7 @@ class _RAdamRectifier:
             * self.r_inf
             / rho
         )
-        factor = jnp.minimum(jnp.sqrt(squared), 1.0)
-        return jnp.where(k >= self.full_step, 1.0, factor)
+        return jnp.minimum(jnp.sqrt(squared), 1.0)
 
 
 @register

@@ -9,7 +9,8 @@ same schedule.
 Where a formula was rewritten since (the transformers family now builds on the native ramps and
 decays, XLA folds their constants in another order, ``step_decay`` became ``exponential_decay``
 with ``staircase=True``), values may differ in their last bits: at most ``MAX_ULPS`` units in the
-last place (4e-6 relative). The ends are exact: the end of the warmup, and every step from where
+last place (4e-6 relative), or, near 0, a millionth of the schedule's peak (0.1.0's cyclic linear
+and polynomial decays computed ``1 - progress``, which loses its digits there). The ends are exact: the end of the warmup, and every step from where
 the schedule settles. (Step 0 of the transformers family's exponential warmup is now exactly
 ``peak / 1000`` rounded once, where 0.1.0 computed ``peak * exp(log(1e-3))``, an ulp away.)
 """
@@ -61,7 +62,12 @@ def test_a_0_1_0_config_loads_to_the_same_values(case):
     steps = np.asarray(case["steps"], np.int32)
     expected = np.asarray(case["values"], np.float32)
     got = np.asarray(jax.jit(schedule)(steps), np.float32)
-    assert _ulps(got, expected).max() <= MAX_ULPS
+    # Within MAX_ULPS, or (near 0, where 0.1.0's 1 - progress lost its digits and today's
+    # remaining-steps forms keep them) within a millionth of the schedule's largest value.
+    close = (_ulps(got, expected) <= MAX_ULPS) | (
+        np.abs(got.astype(np.float64) - expected) <= 1e-6 * float(expected.max())
+    )
+    assert close.all(), (steps[~close], got[~close], expected[~close])
     exact = steps == schedule.warmup_steps
     if settles_at(schedule) is not None:
         exact |= steps >= settles_at(schedule)
