@@ -10,6 +10,7 @@ concrete jax scalars into Python numbers before a constructor sees them.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 import reprlib
@@ -184,3 +185,18 @@ def step_count_sum(what: str, total: int) -> int:
     if total > max_step():
         raise ValueError(f"{what} must be at most {max_step()}, got {total}.")
     return total
+
+
+def unknown(what: str, name: Any, known: Iterable[str]) -> str:
+    """``unknown schedule 'x'; did you mean ...?`` with the closest known names, not all of them."""
+    known = sorted(known)
+    close = (
+        difflib.get_close_matches(str(name)[:100], known, n=3, cutoff=0.6)
+        if isinstance(name, str)
+        else []
+    )
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return (
+        f"unknown {what} {shorten(repr(name))}; {hint}there are {len(known)}: "
+        "`python -m warmup_jax list` shows them all with their arguments"
+    )

@@ -87,9 +87,11 @@ def ramp(peak: float, steps: int, init: float, warmup_type: str, ahead: bool) ->
     """
     full = steps - int(ahead)
     if warmup_type == "linear":
+        # A ramp from above the peak (optax allows one) comes down to it instead.
+        toward = jnp.minimum if init <= peak else jnp.maximum
 
         def linear(step: jax.Array) -> jax.Array:
-            return jnp.minimum(init + (peak - init) * progress(step, steps, ahead), peak)
+            return toward(init + (peak - init) * progress(step, steps, ahead), peak)
 
         return pin(linear, since=(full, peak))
     log_ratio = math.log(peak / init)

@@ -229,14 +229,15 @@ def _too_deep(where: str) -> ValueError:
     )
 
 
-def _decode(value: Any, where: str, depth: int, in_list: bool = False) -> Any:
-    """An argument's value from a config: nested schedules rebuilt, at ``depth`` schedules deep."""
+def _decode(value: Any, where: str, depth: int, lists: int = 0) -> Any:
+    """An argument's value from a config: nested schedules rebuilt, at ``depth`` schedules deep
+    (``lists``: how many lists it is in; a list of pairs is the deepest any argument takes)."""
     if isinstance(value, Mapping):
         return _decode_schedule(value, where, depth)
     if isinstance(value, list):
-        if in_list:
-            raise ValueError(f"{where}: a list inside a list; no schedule takes one.")
-        return [_decode(v, f"{where}[{i}]", depth, True) for i, v in enumerate(value)]
+        if lists >= 2:
+            raise ValueError(f"{where}: lists nested three deep; no schedule takes them.")
+        return [_decode(v, f"{where}[{i}]", depth, lists + 1) for i, v in enumerate(value)]
     return value
 
 
@@ -258,10 +259,7 @@ def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
         )
     name, arguments = _legacy.upgrade(name, dict(arguments))
     if name not in _REGISTRY:
-        raise ValueError(
-            f"{where}: unknown schedule {_checks.shorten(repr(name))}; known schedules: "
-            f"{', '.join(sorted(_REGISTRY))}."
-        )
+        raise ValueError(f"{where}: {_checks.unknown('schedule', name, _REGISTRY)}.")
     decoded = {
         k: _decode(v, f"{where}.{name}.{_checks.shorten(k)}", depth + 1)
         for k, v in arguments.items()
@@ -343,6 +341,13 @@ def _plain(value: Any, where: str, depth: int = 0) -> tuple[Any, int]:
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         items = [_plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
         return [v for v, _ in items], max((d for _, d in items), default=0)
+    if isinstance(value, Mapping):  # {step: scale}: stored as its [key, value] pairs, by key
+        pairs = list(value.items())
+        try:
+            pairs.sort(key=lambda pair: pair[0])
+        except TypeError:
+            pass  # keys that do not compare: the constructor will refuse them
+        return _plain([list(pair) for pair in pairs], where, depth)
     if callable(value):
         return value, 1
     return value, 0

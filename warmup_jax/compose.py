@@ -17,7 +17,7 @@ import numpy as np
 import optax
 
 from warmup_jax import _checks
-from warmup_jax._pieces import WARMUP_TYPES
+from warmup_jax._pieces import WARMUP_TYPES, pin
 from warmup_jax._schedule import (
     Schedule,
     end_of,
@@ -27,7 +27,7 @@ from warmup_jax._schedule import (
     register,
     settles_at,
 )
-from warmup_jax.decays import constant, decay_by_type
+from warmup_jax.decays import constant, decay_by_type, exponential_decay
 from warmup_jax.warmups import warmup_ramp
 
 ScheduleLike = Callable[[Any], Any]
@@ -346,3 +346,68 @@ def warmup_stable_decay(
     parts = [part for part, _ in stages]
     bounds = list(itertools.accumulate(length for _, length in stages[:-1]))
     return Schedule(optax.join_schedules(parts, bounds), warmup_steps=warmup_steps, end_step=end)
+
+
+@register
+def tri_stage(
+    peak_value: float,
+    warmup_steps: int,
+    hold_steps: int,
+    decay_steps: int,
+    init_lr_scale: float = 0.01,
+    final_lr_scale: float = 0.01,
+) -> Schedule:
+    r"""fairseq's tri-stage schedule (``TriStageLRSchedule``): warm up, hold, decay exponentially.
+
+    .. math:: v(s) = \begin{cases} v_0 + (v_{peak} - v_0)\, s / W & s < W \\ v_{peak} & W \le s
+       < W + H \\ v_{peak} \cdot c^{(s - W - H) / D} & W + H \le s \le W + H + D \\ c \cdot
+       v_{peak} & \text{after} \end{cases}
+
+    with ``v_0 = init_lr_scale * peak_value`` and ``c = final_lr_scale``; fairseq's
+    ``step_update(k)`` sets the value update ``k`` uses, which is step ``k`` here.
+
+    Args:
+      peak_value: fairseq's ``lr``; > 0.
+      warmup_steps: W; an integer >= 0.
+      hold_steps: H; an integer >= 0.
+      decay_steps: D; an integer >= 1.
+      init_lr_scale: where the warmup starts, as a fraction of the peak; in [0, 1].
+      final_lr_scale: where the decay ends, as a fraction of the peak; in (0, 1].
+
+    >>> s = tri_stage(1.0, 2, 2, 2, init_lr_scale=0.5, final_lr_scale=0.25)
+    >>> [float(s(k)) for k in range(8)]
+    [0.5, 0.75, 1.0, 1.0, 1.0, 0.5, 0.25, 0.25]
+    """
+    peak_value = _checks.positive("peak_value", peak_value)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=0)
+    hold_steps = _checks.integer("hold_steps", hold_steps, minimum=0)
+    decay_steps = _checks.integer("decay_steps", decay_steps, minimum=1)
+    init_scale = _checks.number("init_lr_scale", init_lr_scale, minimum=0.0, maximum=1.0)
+    final_scale = _checks.number(
+        "final_lr_scale", final_lr_scale, minimum=0.0, maximum=1.0, min_inclusive=False
+    )
+    end = _checks.step_count_sum(
+        "warmup_steps + hold_steps + decay_steps", warmup_steps + hold_steps + decay_steps
+    )
+    init = _checks.non_negative("init_lr_scale * peak_value", init_scale * peak_value)
+    final = _checks.positive("final_lr_scale * peak_value", final_scale * peak_value)
+    parts: list[tuple[Any, int]] = []
+    if warmup_steps:
+        parts.append((linear_warmup_ramp(peak_value, warmup_steps, init), warmup_steps))
+    if hold_steps:
+        parts.append((constant(peak_value), hold_steps))
+    tail = (
+        constant(peak_value)
+        if final_scale == 1.0
+        else exponential_decay(peak_value, decay_steps, final_scale, end_value=final)
+    )
+    parts.append((tail, decay_steps))
+    bounds = list(itertools.accumulate(length for _, length in parts[:-1]))
+    joined = optax.join_schedules([part for part, _ in parts], bounds)
+    exact = pin(joined, since=(end, final))
+    return Schedule(exact, warmup_steps=warmup_steps, end_step=end)
+
+
+def linear_warmup_ramp(peak: float, steps: int, init: float) -> Schedule:
+    """A linear warmup from ``init`` (0 or a normal float32) to ``peak`` over ``steps``."""
+    return warmup_ramp(peak, steps, "linear", init, False)

@@ -46,6 +46,73 @@ def _cycle_table(first: int, mul: float, limit: int | None) -> tuple[np.ndarray,
     return np.asarray(starts), np.asarray(lengths)
 
 
+class _Cycles:
+    """Cycles of ``first`` steps, each ``mul`` times longer than the one before, up to ``limit``
+    cycles (or as many as start before the last step): which cycle a step is in, and where.
+
+    Positions come from differences of integers (exact near each cycle's start and end, however
+    long the cycle), plus the fraction by which a cycle starts or ends between two steps when
+    ``mul`` is not 1 (timm's and Keras' convention of real-valued cycle starts).
+    """
+
+    def __init__(self, first: int, mul: float, limit: int | None) -> None:
+        last = _checks.max_step()
+        self.first = first
+        self.table = None
+        if mul == 1.0:
+            self.count = limit
+            self.most = limit or -(-(last + 1) // first)
+            self.end = None if limit is None else limit * first
+        else:
+            starts, lengths = _cycle_table(first, mul, limit)
+            self.count = len(starts) if limit is not None else None
+            self.most = len(starts)
+            ends = starts + lengths
+            self.end = None if limit is None else int(np.ceil(ends[-1] - 1e-9))
+            first_steps = np.ceil(starts - 1e-9).astype(np.int64)  # a cycle's first whole step
+            # The next cycle's first whole step, kept within the step counter (the last cycle
+            # may end past it; its fraction below then carries the rest).
+            next_steps = np.minimum(np.ceil(ends - 1e-9).astype(np.int64), last)
+            self.table = (
+                jnp.asarray(np.clip(first_steps, 0, last), index_dtype()),
+                jnp.asarray(next_steps, index_dtype()),
+                jnp.asarray(first_steps - starts, float_dtype()),  # fractions in [0, 1)
+                jnp.asarray(next_steps - ends, float_dtype()),
+                jnp.asarray(lengths, float_dtype()),
+            )
+
+    def locate(self, t: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, float | jax.Array]:
+        """``(index, done, remaining, length)`` of the cycle holding step ``t >= 0``: its index
+        from 0, the steps since it began and until it ends (floats), and its length."""
+        dtype = float_dtype()
+        if self.table is None:
+            index = t // self.first
+            inside = t - index * self.first
+            remaining = (self.first - inside).astype(dtype)
+            return index, inside.astype(dtype), remaining, float(self.first)
+        first_steps, next_steps, start_fraction, end_fraction, lengths = self.table
+        index = jnp.clip(jnp.searchsorted(first_steps, t, side="right") - 1, 0, self.most - 1)
+        done = (t - first_steps[index]).astype(dtype) + start_fraction[index]
+        remaining = (next_steps[index] - t).astype(dtype) - end_fraction[index]
+        return index, done, remaining, lengths[index]
+
+
+def _powers(value: float, ratio: float, count: int, what: str) -> jax.Array | None:
+    """``value * ratio**i`` for the ``count`` cycles, each rounded once from float64 (``None``
+    when there are too many to tabulate); refuses growth past float32's range."""
+    last = _checks.max_step()
+    if ratio > 1.0 and value > 0:
+        top = math.log(value) + (count - 1) * math.log(ratio)
+        if top > math.log(float(np.finfo(np.float32).max)):
+            raise ValueError(
+                f"{what}={ratio!r} grows the peak past float32's range within the {count} "
+                f"cycles that fit before step {last}; give a cycle limit."
+            )
+    if ratio == 1.0 or count > MAX_TABULATED_CYCLES:
+        return None
+    return jnp.asarray(value * ratio ** np.arange(count), float_dtype())
+
+
 @register
 def cyclic_schedule(
     peak_value: float,
@@ -87,7 +154,8 @@ def cyclic_schedule(
       peak_value: the first cycle's peak; > 0.
       first_cycle_steps: the first cycle's length, warmup included when it warms up every cycle.
       cycle_mul: each cycle is this many times longer than the one before; >= 1.
-      cycle_decay: each cycle's peak is this fraction of the one before; in (0, 1].
+      cycle_decay: each cycle's peak is this multiple of the one before; > 0 (above 1 the peaks
+        grow, as Keras' ``m_mul`` allows; the last peak must fit float32).
       cycle_limit: the number of cycles, or ``None`` for as many as fit before step 2**31.
       warmup_steps: warmup length (0 for none).
       warmup_type: ``"linear"`` or ``"exponential"``.
@@ -109,9 +177,7 @@ def cyclic_schedule(
     peak_value = _checks.positive("peak_value", peak_value)
     first = _checks.integer("first_cycle_steps", first_cycle_steps, minimum=1)
     mul = _checks.number("cycle_mul", cycle_mul, minimum=1.0, maximum=1e3)
-    gamma = _checks.number(
-        "cycle_decay", cycle_decay, minimum=0.0, maximum=1.0, min_inclusive=False
-    )
+    gamma = _checks.positive("cycle_decay", cycle_decay)
     if cycle_limit is not None:
         cycle_limit = _checks.integer("cycle_limit", cycle_limit, minimum=1)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=0)
@@ -138,65 +204,24 @@ def cyclic_schedule(
 
     offset = 0 if every else warmup_steps  # cycles start after a warmup run only once
     last = _checks.max_step()
-    if mul == 1.0:
-        table = None
-        n_cycles = cycle_limit
-        most_cycles = cycle_limit or -(-(last - offset + 1) // first)
-    else:
-        starts, lengths = _cycle_table(first, mul, cycle_limit)
-        n_cycles = len(starts) if cycle_limit is not None else None
-        most_cycles = len(starts)
-        ends = starts + lengths
-        first_steps = np.ceil(starts - 1e-9).astype(np.int64)  # a cycle's first whole step
-        # The next cycle's first whole step, kept within the step counter (the last cycle may
-        # end past it; its fraction below then carries the rest).
-        next_steps = np.minimum(np.ceil(ends - 1e-9).astype(np.int64), last)
-        table = (
-            jnp.asarray(np.clip(first_steps, 0, last), index_dtype()),
-            jnp.asarray(next_steps, index_dtype()),
-            jnp.asarray(first_steps - starts, float_dtype()),  # fractions in [0, 1)
-            jnp.asarray(next_steps - ends, float_dtype()),
-            jnp.asarray(lengths, float_dtype()),
-        )
-    end = (
-        None
-        if n_cycles is None
-        else (n_cycles * first if table is None else int(np.ceil(starts[-1] + lengths[-1] - 1e-9)))
-    )
+    cycles = _Cycles(first, mul, cycle_limit)
+    end = cycles.end
     if end is not None and offset + end > last:
         end = None  # the last cycle outlasts the step counter
-    # Each cycle's peak, peak_value * cycle_decay**i, rounded once from float64.
-    peaks = None
-    if gamma != 1.0 and most_cycles <= MAX_TABULATED_CYCLES:
-        peaks = jnp.asarray(peak_value * gamma ** np.arange(most_cycles), float_dtype())
+    peaks = _powers(peak_value, gamma, cycles.most, "cycle_decay")
+    most_cycles = cycles.most
     log_gamma = math.log(gamma)
     log_init = math.log(init_fraction) if warmup_type == "exponential" else 0.0
     prefix = warmup_ramp(peak_value, offset, warmup_type, init_value, False) if offset else None
     dtype = float_dtype()
     skip = float(warmup_steps) if every else 0.0  # steps of each cycle before its decay
+    constant_length = cycles.table is None
 
     def fn(step: jax.Array) -> jax.Array:
         t = jnp.maximum(step - offset, 0)
-        # Where in its cycle the step is: ``done`` steps since the decay began, ``remaining``
-        # until the cycle ends, each from a difference of integers (exact near its own end),
-        # plus the fraction a cycle starts or ends between two steps.
-        total: float | jax.Array
-        if table is None:
-            index = t // first
-            inside = t - index * first
-            position = inside.astype(dtype)
-            done = position - skip
-            remaining = (first - inside).astype(dtype)
-            total = float(first) - skip  # a constant: divisions by it become multiplications
-        else:
-            first_steps_, next_steps_, start_fraction, end_fraction, lengths_ = table
-            index = jnp.clip(
-                jnp.searchsorted(first_steps_, t, side="right") - 1, 0, len(starts) - 1
-            )
-            position = (t - first_steps_[index]).astype(dtype) + start_fraction[index]
-            done = position - skip
-            remaining = (next_steps_[index] - t).astype(dtype) - end_fraction[index]
-            total = lengths_[index] - skip
+        index, position, remaining, length = cycles.locate(t)
+        done = position - skip  # steps since this cycle's decay began
+        total = length - skip
         if peaks is not None:
             peak = peaks[jnp.minimum(index, most_cycles - 1)]
         else:
@@ -213,7 +238,8 @@ def cyclic_schedule(
             warm = jnp.where(position <= 0, peak * init_fraction, warm)
         done = jnp.clip(done, 0.0, total)
         remaining = jnp.clip(remaining, 0.0, total)
-        left = remaining * (1.0 / total) if table is None else remaining / total
+        # A constant total: its division becomes a multiplication (see _pieces.over).
+        left = remaining * (1.0 / total) if constant_length else remaining / total
         if decay_type == "cosine":
             curve = half_cosine_parts(done, remaining, total)
         elif decay_type == "linear":
@@ -231,6 +257,64 @@ def cyclic_schedule(
         return value
 
     return Schedule(fn, warmup_steps=warmup_steps, end_step=None if end is None else offset + end)
+
+
+@register
+def cosine_decay_restarts(
+    init_value: float,
+    first_decay_steps: int,
+    t_mul: float = 2.0,
+    m_mul: float = 1.0,
+    alpha: float = 0.0,
+) -> Schedule:
+    r"""Keras' ``CosineDecayRestarts`` (SGDR), with Keras' arguments and values.
+
+    .. math:: v(s) = v_{init} \cdot \left((1 - \alpha)\, m^i \cdot \tfrac12 (1 + \cos \pi f)
+       + \alpha\right)
+
+    with ``i`` the cycle (from 0), ``f`` the fraction of it done, cycle ``i`` lasting
+    ``first_decay_steps * t_mul**i`` steps. Keras' conventions: ``alpha`` is the floor as a
+    fraction of ``init_value``, the same in every cycle, and ``m_mul`` scales each cycle's
+    height above it (``m_mul`` above 1 grows it). A cycle that starts between two steps (``t_mul``
+    not 1) starts where Keras' closed form puts it; cycle starts are found exactly, where Keras'
+    float arithmetic can put a step just before a restart. It never settles (``end_step`` None).
+
+    Args:
+      init_value: Keras' ``initial_learning_rate``; >= 0.
+      first_decay_steps: the first cycle's length; an integer >= 1.
+      t_mul: each cycle is this many times longer than the one before; >= 1.
+      m_mul: each cycle's height is this multiple of the one before; > 0.
+      alpha: the floor, as a fraction of ``init_value``; in [0, 1].
+
+    >>> s = cosine_decay_restarts(1.0, 10, t_mul=2.0, m_mul=0.5)
+    >>> [round(float(s(k)), 4) for k in (0, 5, 10, 20, 30)]
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    init_value = _checks.non_negative("init_value", init_value)
+    first = _checks.integer("first_decay_steps", first_decay_steps, minimum=1)
+    t_mul = _checks.number("t_mul", t_mul, minimum=1.0, maximum=1e3)
+    m_mul = _checks.positive("m_mul", m_mul)
+    alpha = _checks.number("alpha", alpha, minimum=0.0, maximum=1.0)
+    cycles = _Cycles(first, t_mul, None)
+    heights = _powers(1.0, m_mul, cycles.most, "m_mul")
+    if m_mul > 1.0:
+        _powers(init_value or 1.0, m_mul, cycles.most, "m_mul")  # the values must fit too
+    log_m = math.log(m_mul)
+    floor = init_value * alpha
+    span = init_value * (1.0 - alpha)
+
+    def fn(step: jax.Array) -> jax.Array:
+        t = jnp.maximum(step, 0)
+        index, done, remaining, length = cycles.locate(t)
+        done = jnp.clip(done, 0.0, length)
+        remaining = jnp.clip(remaining, 0.0, length)
+        if heights is not None:
+            height = heights[jnp.minimum(index, cycles.most - 1)]
+        else:
+            height = jnp.exp(log_m * index.astype(float_dtype()))
+        return floor + span * height * half_cosine_parts(done, remaining, length)
+
+    return Schedule(fn, warmup_steps=0, end_step=None)
 
 
 @register

@@ -25,6 +25,8 @@ from warmup_jax._steps import index_dtype
 
 # More cycles than this are noise in float32 (and 2 pi c s would overflow it).
 MAX_CYCLES = 1e6
+# exponential_decay(staircase=True) tabulates the values of its first drops, up to this many.
+_POWER_TABLE = 10_000
 
 
 def _decay_args(init_value: Any, decay_steps: Any, end_value: Any) -> tuple[float, int, float]:
@@ -95,22 +97,43 @@ def cosine_decay(
 
 @register
 def polynomial_decay(
-    init_value: float, decay_steps: int, end_value: float = 0.0, power: float = 1.0
+    init_value: float,
+    decay_steps: int,
+    end_value: float = 0.0,
+    power: float = 1.0,
+    cycle: bool = False,
 ) -> Schedule:
     r"""Polynomial decay from ``init_value`` to ``end_value`` over ``decay_steps``, then constant.
 
     .. math:: v(s) = v_{end} + (v_{init} - v_{end}) \cdot (1 - \min(s, D) / D)^{power}
 
-    optax's ``polynomial_schedule`` going down from ``init_value``.
+    optax's ``polynomial_schedule`` going down from ``init_value``. With ``cycle=True``, Keras'
+    ``PolynomialDecay(cycle=True)``: past ``D`` the decay restarts over a longer horizon,
+    ``D \lceil s / D \rceil`` (``D`` at step 0), so the value jumps up after each multiple of
+    ``D`` and never settles (``end_step`` is ``None``).
 
     >>> s = polynomial_decay(1.0, 10, power=2.0)
     >>> [round(float(s(i)), 4) for i in (0, 5, 10, 11)]
     [1.0, 0.25, 0.0, 0.0]
+    >>> round(float(polynomial_decay(0.05, 10, 0.001, cycle=True)(15)), 6)  # Keras' own test
+    0.01325
     """
     init_value, decay_steps, end_value = _decay_args(init_value, decay_steps, end_value)
     power = _checks.positive("power", power)
-    factor = curve("polynomial", decay_steps, power=power)
-    return _decay_schedule(init_value, decay_steps, end_value, factor, end_value)
+    cycle = _checks.flag("cycle", cycle)
+    if not cycle:
+        factor = curve("polynomial", decay_steps, power=power)
+        return _decay_schedule(init_value, decay_steps, end_value, factor, end_value)
+
+    def fn(step: jax.Array) -> jax.Array:
+        step = jnp.maximum(step, 0)
+        # s in (m - 1) D + (0, D]: m = ceil(s / D), 1 at step 0; the horizon is m D.
+        m = jnp.maximum((step + (decay_steps - 1)) // decay_steps, 1)
+        inside = step - (m - 1) * decay_steps  # in (0, D], exactly
+        left = as_float(decay_steps - inside) / (as_float(m) * decay_steps)  # 1 - s / (m D)
+        return end_value + (init_value - end_value) * left**power
+
+    return Schedule(pin(fn, until=(0, init_value)), warmup_steps=0, end_step=None)
 
 
 @register
@@ -222,6 +245,19 @@ def exponential_decay(
         else (math.log(bound / init_value) + (1.0 if growing else -1.0))
     )
 
+    # With staircase, the first drops' values init * r**n come from a table, each rounded once
+    # from float64: exact powers stay exact (torch's StepLR values, bit for bit).
+    drops = (_checks.max_step() - begin) // transition_steps + 1
+    table = None
+    if staircase and init_value > 0:
+        with np.errstate(over="ignore"):  # past float64's range only beyond a ceiling: clipped
+            powers = init_value * decay_rate ** np.arange(
+                min(drops, _POWER_TABLE), dtype=np.float64
+            )
+        if bound is not None:
+            powers = np.minimum(powers, bound) if growing else np.maximum(powers, bound)
+        table = jnp.asarray(powers, float_dtype())  # on the device once, not at every call
+
     def raw(step: jax.Array) -> jax.Array:
         count = jnp.maximum(step - begin, 0)
         exponent = as_float(count // transition_steps if staircase else count)
@@ -235,6 +271,10 @@ def exponential_decay(
         value = init_value * jnp.exp(power)
         if bound is not None:
             value = jnp.minimum(value, bound) if growing else jnp.maximum(value, bound)
+        if table is not None:
+            n = count // transition_steps
+            tabulated = table[jnp.minimum(n, len(table) - 1)]
+            value = jnp.where(n < len(table), tabulated, value)
         return jnp.where(count <= 0, init_value, value)
 
     end: int | None
@@ -320,6 +360,85 @@ def inverse_sqrt_decay(init_value: float, timescale: float) -> Schedule:
     return Schedule(fn, warmup_steps=0, end_step=None)
 
 
+@register
+def inverse_time_decay(
+    init_value: float, decay_steps: int, decay_rate: float, staircase: bool = False
+) -> Schedule:
+    r"""Inverse time decay, Keras' ``InverseTimeDecay`` with the same arguments.
+
+    .. math:: v(s) = \frac{v_{init}}{1 + r \cdot p}, \qquad p = s / D
+       \;\text{(} \lfloor s / D \rfloor \text{ with staircase)}
+
+    It never settles (``end_step`` is ``None``) unless ``decay_rate`` is 0.
+
+    >>> s = inverse_time_decay(1.0, 10, 0.5)
+    >>> [float(s(i)) for i in (0, 10, 20)]
+    [1.0, 0.6666666865348816, 0.5]
+    >>> float(inverse_time_decay(1.0, 10, 0.5, staircase=True)(19))
+    0.6666666865348816
+    """
+    init_value = _checks.non_negative("init_value", init_value)
+    decay_steps = _checks.integer("decay_steps", decay_steps, minimum=1)
+    decay_rate = _checks.non_negative("decay_rate", decay_rate)
+    staircase = _checks.flag("staircase", staircase)
+    rate = decay_rate / decay_steps
+
+    def fn(step: jax.Array) -> jax.Array:
+        step = jnp.maximum(step, 0)
+        if staircase:
+            denominator = 1.0 + decay_rate * as_float(step // decay_steps)
+        else:
+            denominator = 1.0 + rate * as_float(step)
+        return init_value / denominator
+
+    constant = decay_rate == 0.0 or init_value == 0.0
+    return Schedule(
+        pin(fn, until=(0, init_value)), warmup_steps=0, end_step=0 if constant else None
+    )
+
+
+@register
+def noam_schedule(
+    d_model: int, warmup_steps: int, scale: float = 1.0, step_offset: int = 0
+) -> Schedule:
+    r"""The Transformer paper's schedule ("Noam"): a linear warmup, then an inverse square root.
+
+    .. math:: v(k) = c \cdot d^{-1/2} \cdot \min\left(s^{-1/2},\; s \cdot W^{-3/2}\right),
+       \qquad s = k + \text{step\_offset}
+
+    Vaswani et al. (2017) count steps from 1; here ``step_offset=0`` keeps the formula as
+    written (0 at step 0), and ``step_offset=1`` is praxis' ``TransformerSchedule`` (and
+    tensor2tensor's), whose update 0 already gets ``(1) W^{-3/2}``. The peak,
+    ``c d^{-1/2} W^{-1/2}``, is exact at ``s = W``; it never settles (``end_step`` is None).
+
+    Args:
+      d_model: d, the model width; an integer >= 1.
+      warmup_steps: W; an integer >= 1.
+      scale: c, a constant factor; > 0.
+      step_offset: added to the step; 0 or 1 (praxis).
+
+    >>> s = noam_schedule(512, 4000)
+    >>> float(s(0)), round(float(s(4000)), 8), round(float(s(16000)), 8)
+    (0.0, 0.00069877, 0.00034939)
+    """
+    d_model = _checks.integer("d_model", d_model, minimum=1)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
+    scale = _checks.positive("scale", scale)
+    step_offset = _checks.integer("step_offset", step_offset, minimum=0, maximum=1)
+    base = scale * d_model**-0.5
+    slope = base * warmup_steps**-1.5
+    peak = base * warmup_steps**-0.5
+    full = warmup_steps - step_offset  # the step k at which s = W
+
+    def fn(step: jax.Array) -> jax.Array:
+        s = as_float(jnp.maximum(step, 0)) + float(step_offset)
+        rising = slope * s
+        falling = base * jax.lax.rsqrt(jnp.maximum(s, 1.0))
+        return jnp.where(step <= full, jnp.minimum(rising, peak), falling)
+
+    return Schedule(pin(fn, at={full: peak}), warmup_steps=full, end_step=None)
+
+
 def decay_by_type(
     decay_type: str, init_value: float, decay_steps: int, end_value: float
 ) -> Schedule:
@@ -335,6 +454,8 @@ __all__ = [
     "cosine_decay",
     "exponential_decay",
     "inverse_sqrt_decay",
+    "inverse_time_decay",
+    "noam_schedule",
     "linear_decay",
     "one_minus_sqrt_decay",
     "piecewise_constant",

@@ -12,8 +12,8 @@ call can be pasted into ``parse`` or a ``--schedule`` flag, with the same argume
   ``a.end_step``); ``a * b`` multiplies schedules and numbers (:func:`warmup_jax.multiply`), and
   two numbers multiply to a number. ``*`` binds tighter than ``>>``, as in Python.
 * Calls take numbers (``1000`` is an int, ``1e3`` and ``3e-4`` are floats, as in Python),
-  quoted strings, ``True``/``False``/``None`` (or ``true``/``false``/``none``), lists ``[1, 2]``
-  and tuples, nested expressions and the variables passed to :func:`parse` (such as ``peak``),
+  quoted strings, ``True``/``False``/``None`` (or ``true``/``false``/``none``), lists ``[1, 2]``,
+  tuples, dicts ``{4: 0.1}``, nested expressions and the variables passed to :func:`parse` (such as ``peak``),
   positionally or as ``name=value``. A call may be written ``wj.NAME(...)`` or
   ``warmup_jax.NAME(...)``.
 * Names: every public constructor (``python -m warmup_jax list`` shows them with their
@@ -27,6 +27,7 @@ Nothing is evaluated as Python: the text is tokenized and parsed by the grammar
     product := unary ("*" unary)*
     unary   := "-" unary | atom
     atom    := NUMBER | STRING | NAME | call | "[" [items] "]" | "(" chain ["," [items]] ")"
+             | "{" [chain ":" chain ("," chain ":" chain)* [","]] "}"
     call    := [("wj" | "warmup_jax") "."] NAME "(" [arg ("," arg)* [","]] ")"
     arg     := [NAME "="] chain
     items   := chain ("," chain)* [","]
@@ -58,7 +59,7 @@ _TOKEN = re.compile(
         (?P<number>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9_]+)?)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
       | (?P<string>'[^'\n]*'|"[^"\n]*")
-      | (?P<op>>>|[-*(),=.\[\]])
+      | (?P<op>>>|[-*(),=.\[\]{}:])
     )""",
     re.VERBOSE,
 )
@@ -262,6 +263,18 @@ class _Parser:
             self.expect("]", "',' or ']'")
             self.depth -= 1
             return _Node("list", token.position, items=tuple(nodes))
+        if self.take("{"):  # {key: value, ...}, e.g. optax's boundaries_and_scales
+            self.enter(token.position)
+            entries: list[_Node] = []
+            while not self.peek_op("}"):
+                key = self.chain()
+                self.expect(":", "':'")
+                entries.append(_Node("list", key.position, items=(key, self.chain())))
+                if not self.take(","):
+                    break
+            self.expect("}", "',' or '}'")
+            self.depth -= 1
+            return _Node("dict", token.position, items=tuple(entries))
         if token.kind == "name":
             self.index += 1
             if token.text in _PREFIXES and self.peek_op("."):
@@ -324,6 +337,12 @@ class _Parser:
             )
         if kind == "list":
             return [self.evaluate(item) for item in node.items]
+        if kind == "dict":
+            entries = [self.evaluate(entry) for entry in node.items]
+            try:
+                return dict(entries)
+            except TypeError:  # a key that cannot be one (a list, a schedule)
+                raise self.error("a dict key must be a number or a string", node.position) from None
         if kind == "negate":
             value = self.evaluate(node.items[0])
             if not _is_number(value):
@@ -365,11 +384,13 @@ class _Parser:
         function = callables().get(name)
         if function is None:
             hint = _OLD_FORMS.get(name)
-            message = f"unknown schedule {_checks.shorten(repr(name))}"
             if hint:
-                message += f"; the short form {name}(...) of warmup_jax 0.1.0 is now {hint}"
+                message = (
+                    f"unknown schedule {_checks.shorten(repr(name))}; the short form "
+                    f"{name}(...) of warmup_jax 0.1.0 is now {hint}"
+                )
             else:
-                message += f"; use one of: {', '.join(sorted(callables()))}"
+                message = _checks.unknown("schedule", name, callables())
             raise self.error(message, node.position)
         args = [self.evaluate(arg) for arg in node.items]
         kwargs = {key: self.evaluate(value) for key, value in node.keywords}

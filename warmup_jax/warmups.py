@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from warmup_jax import _checks
-from warmup_jax._pieces import DEFAULT_EXPONENTIAL_START, WARMUP_TYPES, ramp
+from warmup_jax._pieces import DEFAULT_EXPONENTIAL_START, WARMUP_TYPES, pin, ramp
 from warmup_jax._schedule import Schedule, end_of, float_dtype, latest, register, settles_at
 from warmup_jax._steps import index_dtype
 
@@ -59,12 +59,13 @@ def linear_warmup(
     .. math:: v(s) = v_{init} + (v_{peak} - v_{init}) \cdot \min(s, W) / W
 
     Step ``warmup_steps`` and every later step give exactly ``peak_value``; negative steps give
-    ``init_value``. ``end_step`` is ``warmup_steps``.
+    ``init_value``. ``end_step`` is ``warmup_steps``. An ``init_value`` above the peak is
+    allowed, as optax's linear schedules allow it: the ramp then comes down to the peak.
 
     Args:
       peak_value: the value at the end of warmup; finite and > 0.
       warmup_steps: W, the number of warmup steps; an integer >= 1.
-      init_value: the value at step 0; in [0, peak_value].
+      init_value: the value at step 0; >= 0.
       warmup_one_step_ahead: evaluate the ramp at ``step + 1``, so that update 0 already moves
         the weights (as ``pytorch_warmup`` does) and the peak is reached one step early. Off by
         default, which keeps transformers' values.
@@ -79,7 +80,7 @@ def linear_warmup(
     """
     peak_value = _checks.positive("peak_value", peak_value)
     warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=1)
-    init_value = _checks.non_negative("init_value", init_value, maximum=peak_value)
+    init_value = _checks.non_negative("init_value", init_value)
     ahead = _checks.flag("warmup_one_step_ahead", warmup_one_step_ahead)
     return _warmup_schedule(peak_value, warmup_steps, init_value, "linear", ahead)
 
@@ -133,6 +134,40 @@ def exponential_warmup(
     init_value = _exponential_start(peak_value, init_value)
     ahead = _checks.flag("warmup_one_step_ahead", warmup_one_step_ahead)
     return _warmup_schedule(peak_value, warmup_steps, init_value, "exponential", ahead)
+
+
+@register
+def log_warmup(peak_value: float, warmup_steps: int, init_value: float = 0.0) -> Schedule:
+    r"""DeepSpeed's logarithmic warmup (``WarmupLR(warmup_type="log")``), then ``peak_value``.
+
+    .. math:: v(s) = v_{init} + (v_{peak} - v_{init}) \cdot \frac{\log(s + 1)}{\log W}
+       \quad (s < W)
+
+    DeepSpeed's convention, kept as it is: step ``s`` gets ``log(s + 1) / log(W)``, so the peak
+    arrives at step ``W - 1`` (``warmup_steps`` is ``W - 1``) and stays from there; update 0 gets
+    ``init_value``. ``warmup_steps`` is DeepSpeed's ``warmup_num_steps``, at least 2.
+
+    Args:
+      peak_value: DeepSpeed's ``warmup_max_lr``; > 0.
+      warmup_steps: W, DeepSpeed's ``warmup_num_steps``; an integer >= 2.
+      init_value: DeepSpeed's ``warmup_min_lr``; in [0, peak_value].
+
+    >>> s = log_warmup(1.0, 100)
+    >>> [round(float(s(k)), 4) for k in (0, 9, 98, 99, 1000)]
+    [0.0, 0.5, 0.9978, 1.0, 1.0]
+    """
+    peak_value = _checks.positive("peak_value", peak_value)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, minimum=2)
+    init_value = _checks.non_negative("init_value", init_value, maximum=peak_value)
+    scale = (peak_value - init_value) / math.log(warmup_steps)
+    full = warmup_steps - 1
+
+    def climb(step: jax.Array) -> jax.Array:
+        done = jnp.clip(step, 0, full).astype(float_dtype())
+        return jnp.minimum(init_value + scale * jnp.log1p(done), peak_value)
+
+    fn = pin(climb, until=(0, init_value), since=(full, peak_value))
+    return Schedule(fn, warmup_steps=full, end_step=full)
 
 
 def warmup_ramp(
@@ -466,6 +501,7 @@ __all__ = [
     "exponential_warmup",
     "from_epochs",
     "linear_warmup",
+    "log_warmup",
     "radam_warmup",
     "untuned_exponential_warmup",
     "untuned_linear_warmup",

@@ -76,6 +76,39 @@ EXAMPLES = {
         num_training_steps=100,
         decay_type="1-sqrt",
     ),
+    # Shapes from optax, Keras, DeepSpeed, the Transformer paper and fairseq.
+    "piecewise_interpolate": dict(
+        interpolate_type="cosine", init_value=1e-3, boundaries_and_scales={50: 0.1, 150: 0.5}
+    ),
+    "linear_onecycle": dict(transition_steps=200, peak_value=1e-3, pct_final=0.7),
+    "cosine_onecycle": dict(transition_steps=200, peak_value=1e-3, pct_start=0.25),
+    "inverse_time_decay": dict(init_value=1e-3, decay_steps=10, decay_rate=0.5, staircase=True),
+    "cosine_decay_restarts": dict(
+        init_value=1e-3, first_decay_steps=20, t_mul=1.5, m_mul=1.2, alpha=0.1
+    ),
+    "log_warmup": dict(peak_value=1e-3, warmup_steps=50, init_value=1e-5),
+    "noam_schedule": dict(d_model=256, warmup_steps=40, scale=2.0, step_offset=1),
+    "tri_stage": dict(peak_value=1e-3, warmup_steps=20, hold_steps=30, decay_steps=40),
+    # The PyTorch family.
+    "step_lr": dict(lr=0.1, step_size=30, gamma=0.5),
+    "multi_step_lr": dict(lr=0.1, milestones=[30, 80, 80], gamma=0.1),
+    "constant_lr": dict(lr=0.1, factor=0.25, total_iters=40),
+    "linear_lr": dict(lr=0.1, start_factor=0.1, end_factor=1.0, total_iters=40),
+    "exponential_lr": dict(lr=0.1, gamma=0.99),
+    "polynomial_lr": dict(lr=0.1, total_iters=150, power=2.0),
+    "cosine_annealing_lr": dict(lr=0.1, T_max=100, eta_min=1e-3),
+    "cosine_annealing_warm_restarts": dict(lr=0.1, T_0=20, T_mult=2, eta_min=1e-3),
+    "cyclic_lr": dict(base_lr=1e-4, max_lr=1e-2, step_size_up=20, mode="triangular2"),
+    "cyclic_momentum": dict(base_lr=1e-4, max_lr=1e-2, step_size_up=20, step_size_down=30),
+    "one_cycle_lr": dict(max_lr=1e-2, total_steps=300, three_phase=True),
+    "one_cycle_momentum": dict(max_lr=1e-2, total_steps=300, anneal_strategy="linear"),
+    "sequential_lr": dict(
+        schedulers=[wj.linear_lr(0.1, 0.1, total_iters=10), wj.exponential_lr(0.1, 0.98)],
+        milestones=[10],
+    ),
+    "chained_scheduler": dict(
+        lr=0.1, schedulers=[wj.constant_lr(0.1, 0.5, 5), wj.exponential_lr(0.1, 0.99)]
+    ),
 }
 
 

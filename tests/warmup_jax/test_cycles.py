@@ -165,3 +165,18 @@ class TestRewarmup:
             ValueError, match=r"exponential rewarmup needs a value > 0 at step 100"
         ):
             wj.rewarmup(old, 100, 1e-3, 10, warmup_type="exponential")
+
+
+def test_peaks_may_grow_as_keras_m_mul_allows_but_must_fit_float32():
+    schedule = wj.cyclic_schedule(1.0, 10, cycle_decay=1.5, cycle_limit=3)
+    np.testing.assert_array_equal(values(schedule, [0, 10, 20]), np.float32([1.0, 1.5, 2.25]))
+    with pytest.raises(ValueError, match="grows the peak past float32's range"):
+        wj.cyclic_schedule(1.0, 10, cycle_decay=1.5)  # as many cycles as fit before 2**31
+
+
+def test_keras_restarts_restart_on_whole_steps_at_their_heights():
+    schedule = wj.cosine_decay_restarts(2.0, 10, t_mul=2.0, m_mul=1.5, alpha=0.25)
+    # Cycles start at 0, 10, 30, 70: the floor is 0.25 * 2.0, the heights grow by 1.5.
+    got = values(schedule, [0, 10, 30, 70])
+    np.testing.assert_allclose(got, [2.0, 0.5 + 1.5 * 1.5, 0.5 + 1.5 * 2.25, 0.5 + 1.5 * 3.375], rtol=1e-6)
+    assert schedule.end_step is None

@@ -149,3 +149,21 @@ def test_half_cosine_keeps_its_relative_precision_near_zero():
     steps = np.array([total - 1000, total - 10, total - 1])
     expected = np.sin(0.5 * np.pi * (total - steps) / total) ** 2  # even float64 cancels in 1 + cos
     np.testing.assert_allclose(values(schedule, steps), expected, rtol=1e-5)
+
+
+def test_noam_peaks_exactly_at_warmup_steps():
+    for offset in (0, 1):
+        schedule = wj.noam_schedule(512, 4000, scale=2.0, step_offset=offset)
+        peak = np.float32(2.0 * 512**-0.5 * 4000**-0.5)
+        got = values(schedule, [4000 - offset - 1, 4000 - offset, 4000 - offset + 1])
+        assert got[1] == peak and got[0] < peak and got[2] < peak
+    assert float(wj.noam_schedule(512, 4000)(0)) == 0.0
+
+
+def test_log_warmup_follows_deepspeed():
+    schedule = wj.log_warmup(1e-3, 10, init_value=1e-5)
+    expected = [1e-5 + (1e-3 - 1e-5) * math.log(k + 1) / math.log(10) for k in range(10)]
+    np.testing.assert_allclose(values(schedule, range(10)), expected, rtol=1e-6)
+    assert values(schedule, [9])[0] == np.float32(1e-3) and schedule.warmup_steps == 9
+    with pytest.raises(ValueError, match=r"warmup_steps must be an integer in \[2,"):
+        wj.log_warmup(1e-3, 1)

@@ -43,8 +43,33 @@ EXPECTED_END = {
     "inverse_sqrt_schedule": None,
     "cosine_with_min_lr_schedule_with_warmup": 100,
     "wsd_schedule": 100,
+    "piecewise_interpolate": 150,
+    "linear_onecycle": 200,
+    "cosine_onecycle": 200,
+    "inverse_time_decay": None,
+    "cosine_decay_restarts": None,
+    "log_warmup": 49,  # DeepSpeed's convention: the peak at warmup_num_steps - 1
+    "noam_schedule": None,
+    "tri_stage": 90,
+    "step_lr": None,
+    "multi_step_lr": 80,
+    "constant_lr": 40,
+    "linear_lr": 40,
+    "exponential_lr": None,
+    "polynomial_lr": 150,
+    "cosine_annealing_lr": 100,  # T_max; torch's closed form climbs back after it
+    "cosine_annealing_warm_restarts": None,
+    "cyclic_lr": None,
+    "cyclic_momentum": None,
+    "one_cycle_lr": 299,  # the last update torch allows
+    "one_cycle_momentum": 299,
+    "sequential_lr": None,
+    "chained_scheduler": None,
 }
-TRANSFORMERS = {name for name in EXAMPLES if "schedule" in name and name != "cyclic_schedule"}
+# Ends that are the end of training, past which the formula goes on (transformers, torch).
+GOES_ON = {
+    name for name in EXAMPLES if "schedule" in name and name not in ("cyclic_schedule", "noam_schedule")
+} | {"cosine_annealing_lr"}
 
 
 def test_every_constructor_has_an_expected_end():
@@ -58,7 +83,7 @@ def test_end_step(name):
     if name == "radam_warmup":
         expected = schedule.warmup_steps
     assert schedule.end_step == expected
-    if expected is None or name in TRANSFORMERS - {"linear_schedule_with_warmup"}:
+    if expected is None or name in GOES_ON - {"linear_schedule_with_warmup"}:
         return
     # Native schedules hold their final value from end_step on, and not one step earlier
     # (unless the last phase is flat).

@@ -62,12 +62,12 @@ CASES = [
     (
         wj.linear_warmup,
         dict(peak_value=1.0, warmup_steps=10, init_value=-0.1),
-        r"init_value must be a finite number in \[0, 1\], got -0.1",
+        r"init_value must be a finite number in \[0, inf\), got -0.1",
     ),
     (
         wj.linear_warmup,
-        dict(peak_value=1.0, warmup_steps=10, init_value=2.0),
-        r"init_value must be a finite number in \[0, 1\], got 2.0",
+        dict(peak_value=1.0, warmup_steps=10, init_value=1e-40),
+        r"init_value must be 0 or at least 1.175e-38",
     ),
     (
         wj.exponential_warmup,

@@ -219,3 +219,10 @@ class TestOneStepAhead:
         assert float(wj.cosine_schedule_with_warmup(1.0, 4, 20)(0)) == 0.0
         with pytest.raises(ValueError, match="warmup_one_step_ahead must be True or False"):
             wj.linear_schedule_with_warmup(1.0, 4, 20, warmup_one_step_ahead="yes")
+
+
+def test_a_linear_warmup_may_start_above_its_peak_as_optax_allows():
+    schedule = wj.linear_warmup(1.0, 4, init_value=3.0)
+    np.testing.assert_array_equal(values(schedule, range(6)), [3.0, 2.5, 2.0, 1.5, 1.0, 1.0])
+    theirs = optax.warmup_constant_schedule(3.0, 1.0, 4)
+    np.testing.assert_allclose(values(schedule, range(10)), values(theirs, range(10)), rtol=1e-6)
