@@ -1,12 +1,14 @@
-"""Cross-check against the real PyTorch packages: transformers, pytorch_warmup and timm.
+"""Cross-check against the real packages: torch's schedulers, transformers, pytorch_warmup, timm
+and, when it installs, Keras.
 
 The test suite compares warmup_jax with formulas transcribed from these packages' sources; this
 script compares with the packages themselves, driving a real ``torch.optim.AdamW`` through their
 schedulers step by step and reading the learning rate each update used. It needs an environment
 with torch, transformers, pytorch_warmup and timm next to warmup_jax (not part of this project's
-dependencies), for example::
+dependencies), and optionally keras (with its jax backend), for example::
 
-    python -m venv /tmp/xvenv && /tmp/xvenv/bin/pip install torch transformers timm pytorch-warmup -e .
+    python -m venv /tmp/xvenv && /tmp/xvenv/bin/pip install torch transformers pytorch-warmup keras -e .
+    /tmp/xvenv/bin/pip install --no-deps timm   # its torchvision requirement would replace torch
     /tmp/xvenv/bin/python -m benchmarks.crosscheck_pytorch --out results/CROSSCHECK.md
 
 timm's package imports torchvision at import time; only its scheduler modules are needed, so when
@@ -18,10 +20,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 import pathlib
 import sys
 import types
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -103,12 +107,64 @@ def timm_lrs(steps: int, **kwargs) -> np.ndarray:
     return np.asarray([scheduler._get_lr(t)[0] for t in range(steps)])
 
 
+def torch_scheduler(name: str, steps: int, *, lr: float = 1e-3, sgd: bool = False, **kwargs):
+    """``(lrs, momentums)`` of each of ``steps`` updates under ``torch.optim.lr_scheduler.<name>``:
+    the LR (and SGD's momentum or Adam's b1) in the optimizer when the update runs."""
+    import torch
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    if sgd:
+        optimizer = torch.optim.SGD([parameter], lr=lr, momentum=0.9)
+    else:
+        optimizer = torch.optim.AdamW([parameter], lr=lr)
+    make = getattr(torch.optim.lr_scheduler, name)
+    parts = kwargs.pop("schedulers", None)
+    if parts is not None:  # SequentialLR / ChainedScheduler: (class name, kwargs) pairs
+        kwargs["schedulers"] = [
+            getattr(torch.optim.lr_scheduler, part)(optimizer, **part_kwargs)
+            for part, part_kwargs in parts
+        ]
+        if name == "ChainedScheduler":
+            kwargs["optimizer"] = optimizer
+            scheduler = make(**kwargs)
+        else:
+            scheduler = make(optimizer, **kwargs)
+    else:
+        scheduler = make(optimizer, **kwargs)
+    lrs, momentums = [], []
+    for _ in range(steps):
+        group = optimizer.param_groups[0]
+        lrs.append(group["lr"])
+        momentums.append(group["momentum"] if sgd else group["betas"][0])
+        optimizer.step()
+        scheduler.step()
+    return np.asarray(lrs, np.float64), np.asarray(momentums, np.float64)
+
+
+def keras_values(name: str, steps: int, **kwargs) -> np.ndarray:
+    """``keras.optimizers.schedules.<name>(**kwargs)`` at steps 0..steps-1."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    schedule = getattr(keras.optimizers.schedules, name)(**kwargs)
+    return np.asarray([float(schedule(step)) for step in range(steps)], np.float64)
+
+
+def _keras_available() -> bool:
+    os.environ.setdefault("KERAS_BACKEND", "jax")  # no TensorFlow here
+    try:
+        import keras  # noqa: F401, PLC0415
+    except Exception:  # noqa: BLE001  (not installed, or no backend)
+        return False
+    return True
+
+
 def _ours(schedule: Callable, steps: int) -> np.ndarray:
     return np.asarray(jax.jit(schedule)(jnp.arange(steps, dtype=jnp.int32)), dtype=np.float64)
 
 
-def cases() -> list[tuple[str, Callable[[], np.ndarray], Callable[[], np.ndarray], float]]:
-    """(description, theirs, ours, peak) for every comparison."""
+def cases() -> list[tuple[Any, ...]]:
+    """(description, theirs, ours, peak[, floor]) for every comparison."""
     out = []
     for name, extra in [
         ("linear", {}),
@@ -188,7 +244,173 @@ def cases() -> list[tuple[str, Callable[[], np.ndarray], Callable[[], np.ndarray
                 1e-3,
             )
         )
+    out += torch_cases()
+    if _keras_available():
+        out += keras_cases()
     return out
+
+
+def torch_cases() -> list[tuple[str, Callable[[], np.ndarray], Callable[[], np.ndarray], float]]:
+    """torch.optim.lr_scheduler's classes against the PyTorch family (LR, and momentum)."""
+    out = []
+    n = 1200
+    plain = [
+        ("StepLR", dict(step_size=30, gamma=0.5), wj.step_lr),
+        ("MultiStepLR", dict(milestones=[30, 80, 80], gamma=0.1), wj.multi_step_lr),
+        ("ConstantLR", dict(factor=0.25, total_iters=40), wj.constant_lr),
+        ("LinearLR", dict(start_factor=0.01, total_iters=100), wj.linear_lr),
+        ("LinearLR", dict(start_factor=1.0, end_factor=0.1, total_iters=100), wj.linear_lr),
+        ("ExponentialLR", dict(gamma=0.995), wj.exponential_lr),
+        ("PolynomialLR", dict(total_iters=150, power=2.0), wj.polynomial_lr),
+        ("CosineAnnealingLR", dict(T_max=100, eta_min=1e-5), wj.cosine_annealing_lr),
+        (
+            "CosineAnnealingWarmRestarts",
+            dict(T_0=50, T_mult=2, eta_min=1e-5),
+            wj.cosine_annealing_warm_restarts,
+        ),
+    ]
+    for name, kwargs, ours in plain:
+        out.append(
+            (
+                f"torch {name} {kwargs}",
+                lambda nm=name, k=kwargs: torch_scheduler(nm, n, lr=1e-3, **dict(k))[0],
+                lambda o=ours, k=kwargs: _ours(o(1e-3, **k), n),
+                1e-3,
+            )
+        )
+    sequences = [
+        (
+            "SequentialLR",
+            dict(
+                schedulers=[
+                    ("LinearLR", dict(start_factor=0.01, total_iters=50)),
+                    ("ExponentialLR", dict(gamma=0.99)),
+                ],
+                milestones=[50],
+            ),
+            lambda: wj.sequential_lr(
+                [wj.linear_lr(1e-3, 0.01, total_iters=50), wj.exponential_lr(1e-3, 0.99)], [50]
+            ),
+        ),
+        (
+            "ChainedScheduler",
+            dict(
+                schedulers=[
+                    ("ConstantLR", dict(factor=0.5, total_iters=20)),
+                    ("ExponentialLR", dict(gamma=0.99)),
+                ]
+            ),
+            lambda: wj.chained_scheduler(
+                1e-3, [wj.constant_lr(1e-3, 0.5, 20), wj.exponential_lr(1e-3, 0.99)]
+            ),
+        ),
+    ]
+    for name, kwargs, ours in sequences:
+        out.append(
+            (
+                f"torch {name} {kwargs}",
+                lambda nm=name, k=kwargs: torch_scheduler(nm, 400, lr=1e-3, **dict(k))[0],
+                lambda o=ours: _ours(o(), 400),
+                1e-3,
+            )
+        )
+    cycled = [
+        ("CyclicLR", dict(base_lr=1e-4, max_lr=1e-2, step_size_up=50, step_size_down=30)),
+        ("CyclicLR", dict(base_lr=1e-4, max_lr=1e-2, step_size_up=40, mode="triangular2")),
+        (
+            "CyclicLR",
+            dict(base_lr=1e-4, max_lr=1e-2, step_size_up=40, mode="exp_range", gamma=0.999),
+        ),
+        ("OneCycleLR", dict(max_lr=1e-2, total_steps=n)),
+        (
+            "OneCycleLR",
+            dict(
+                max_lr=1e-2,
+                total_steps=n,
+                anneal_strategy="linear",
+                three_phase=True,
+                pct_start=0.25,
+            ),
+        ),
+        ("OneCycleLR", dict(max_lr=1e-2, total_steps=n, div_factor=10, final_div_factor=100)),
+    ]
+    for name, kwargs in cycled:
+        lr_fn = wj.cyclic_lr if name == "CyclicLR" else wj.one_cycle_lr
+        momentum_fn = wj.cyclic_momentum if name == "CyclicLR" else wj.one_cycle_momentum
+        for sgd in (True, False):
+            optimizer = "SGD" if sgd else "AdamW"
+            out.append(
+                (
+                    f"torch {name} {kwargs} ({optimizer}), learning rate",
+                    lambda nm=name, k=kwargs, g=sgd: torch_scheduler(nm, n, sgd=g, **dict(k))[0],
+                    lambda f=lr_fn, k=kwargs: _ours(f(**k), n),
+                    kwargs["max_lr"],
+                )
+            )
+            out.append(
+                (
+                    f"torch {name} {kwargs} ({optimizer}), {'momentum' if sgd else 'b1'}",
+                    lambda nm=name, k=kwargs, g=sgd: torch_scheduler(nm, n, sgd=g, **dict(k))[1],
+                    lambda f=momentum_fn, k=kwargs: _ours(f(**k), n),
+                    1.0,
+                )
+            )
+    return out
+
+
+def keras_cases() -> list[tuple[Any, ...]]:
+    """keras.optimizers.schedules against warmup_jax's native shapes."""
+    n = 600
+    rows = [
+        (
+            "InverseTimeDecay",
+            dict(initial_learning_rate=1e-3, decay_steps=10, decay_rate=0.5),
+            lambda: wj.inverse_time_decay(1e-3, 10, 0.5),
+        ),
+        (
+            "InverseTimeDecay",
+            dict(initial_learning_rate=1e-3, decay_steps=10, decay_rate=0.5, staircase=True),
+            lambda: wj.inverse_time_decay(1e-3, 10, 0.5, staircase=True),
+        ),
+        (
+            "PolynomialDecay",
+            dict(initial_learning_rate=0.05, decay_steps=10, end_learning_rate=0.001, cycle=True),
+            lambda: wj.polynomial_decay(0.05, 10, 0.001, cycle=True),
+        ),
+        (
+            "PolynomialDecay",
+            dict(initial_learning_rate=0.05, decay_steps=100, end_learning_rate=0.001, power=0.5),
+            lambda: wj.polynomial_decay(0.05, 100, 0.001, power=0.5),
+        ),
+        (
+            "CosineDecayRestarts",
+            dict(initial_learning_rate=1e-3, first_decay_steps=40),
+            lambda: wj.cosine_decay_restarts(1e-3, 40),
+        ),
+        (
+            "CosineDecayRestarts",
+            dict(initial_learning_rate=1e-3, first_decay_steps=40, t_mul=1.5, m_mul=1.2, alpha=0.1),
+            lambda: wj.cosine_decay_restarts(1e-3, 40, 1.5, 1.2, 0.1),
+        ),
+        (
+            "ExponentialDecay",
+            dict(initial_learning_rate=1e-3, decay_steps=25, decay_rate=0.5, staircase=True),
+            lambda: wj.exponential_decay(1e-3, 25, 0.5, staircase=True),
+        ),
+    ]
+    # Keras computes in float32 itself (its 0.5 (1 + cos) loses digits near 0, where ours keeps
+    # them): values below 1% of the peak are compared absolutely, against 1% of the peak, so
+    # the 1e-5 bound is 1e-7 of the peak there, about one float32 rounding of it.
+    return [
+        (
+            f"keras {name} {kwargs}",
+            lambda nm=name, k=kwargs: keras_values(nm, n, **k),
+            lambda o=ours: _ours(o(), n),
+            kwargs["initial_learning_rate"],
+            1e-2,
+        )
+        for name, kwargs, ours in rows
+    ]
 
 
 def main() -> None:
@@ -203,27 +425,29 @@ def main() -> None:
     import transformers
 
     rows, worst = [], 0.0
-    for description, theirs_fn, ours_fn, peak in cases():
+    for description, theirs_fn, ours_fn, peak, *floor in cases():
         theirs, ours = theirs_fn(), ours_fn()
         # float32 against float64: relative error, with values below 1e-6 * peak compared absolutely.
-        error = np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-6 * peak)
+        error = np.abs(ours - theirs) / np.maximum(np.abs(theirs), (floor or [1e-6])[0] * peak)
         exact = np.mean(np.float32(theirs) == np.float32(ours))
         worst = max(worst, float(error.max()))
         rows.append(f"| {description} | {len(theirs)} | {error.max():.2e} | {exact:.1%} |")
     from importlib.metadata import version
 
+    keras = f", keras {version('keras')}" if _keras_available() else " (keras did not import)"
     lines = [
-        "# warmup_jax against the PyTorch packages themselves",
+        "# warmup_jax against the PyTorch packages (and Keras) themselves",
         "",
         f"Generated by `python -m benchmarks.crosscheck_pytorch` with torch {torch.__version__}, "
         f"transformers {transformers.__version__}, pytorch_warmup {version('pytorch-warmup')}, "
-        f"timm {version('timm')}, jax {jax.__version__} (CPU, float32).",
+        f"timm {version('timm')}{keras}, jax {jax.__version__} (CPU, float32).",
         "",
-        "Each row drives a real `torch.optim.AdamW` through the package's scheduler and compares the "
-        "learning rate of every update (or timm's `_get_lr(t)` for every t) with warmup_jax at the "
-        "same step. Their values are float64; ours float32. The error is relative (absolute below "
-        "1e-6 of the peak); 'equal in float32' counts steps where rounding theirs to float32 gives "
-        "exactly our value.",
+        "Each row drives a real `torch.optim.AdamW` (or `SGD`, for momentum) through the package's "
+        "scheduler and compares the learning rate (or momentum) of every update (or timm's "
+        "`_get_lr(t)`, or a Keras schedule's value, for every t) with warmup_jax at the same step. "
+        "Their values are float64 (Keras' float32); ours float32. The error is relative (absolute "
+        "below 1e-6 of the peak; below 1% of it for Keras, whose own float32 loses digits near 0); 'equal "
+        "in float32' counts steps where rounding theirs to float32 gives exactly our value.",
         "",
         f"**Worst error over all {len(rows)} comparisons: {worst:.2e}.**",
         "",

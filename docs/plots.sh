@@ -8,3 +8,4 @@ plot "rewarmup(cosine_schedule_with_warmup(1e-3, 500, 5000), 5000, 6e-4, 500, co
 plot wsd_schedule 1e-3 500 2000 num_training_steps=10000 decay_type='"1-sqrt"' --out docs/wsd.png
 plot "linear_warmup(1e-3, 1000) >> cosine_decay(1e-3, 9000, end_value=1e-5)" --out docs/expression_chain.png
 plot "3e-4 * linear_warmup(1.0, 1000) * inverse_sqrt_decay(1.0, 10000)" --until 20000 --out docs/expression_product.png
+.venv/bin/python docs/one_cycle_plot.py
