@@ -56,9 +56,9 @@ case "$command" in
   test)
     ensure_venv
     [ $# -eq 0 ] || exec "$venv/bin/python" -m pytest "$@"
-    echo "run.sh: ruff (lint and format) and mypy on warmup_jax/" >&2
-    "$venv/bin/ruff" check warmup_jax examples .ci
-    "$venv/bin/ruff" format --check warmup_jax examples .ci
+    echo "run.sh: ruff (lint and format) on everything, mypy on warmup_jax/" >&2
+    "$venv/bin/ruff" check .
+    "$venv/bin/ruff" format --check .
     "$venv/bin/mypy" -p warmup_jax
     echo "run.sh: the test suite" >&2
     "$venv/bin/python" -m pytest

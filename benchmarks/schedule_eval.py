@@ -41,9 +41,15 @@ def pairs() -> dict[str, tuple[object, object | None]]:
             optax.exponential_decay(PEAK, 100_000, 0.5),
         ),
         "inverse sqrt (transformers)": (wj.inverse_sqrt_schedule(PEAK, WARMUP), None),
-        "warmup-stable-decay": (wj.wsd_schedule(PEAK, WARMUP, TOTAL // 5, num_training_steps=TOTAL), None),
+        "warmup-stable-decay": (
+            wj.wsd_schedule(PEAK, WARMUP, TOTAL // 5, num_training_steps=TOTAL),
+            None,
+        ),
         "radam warmup": (wj.radam_warmup(PEAK), None),
-        "cyclic, re-warmup": (wj.cyclic_schedule(PEAK, 1_000_000, warmup_steps=WARMUP, cycle_decay=0.8), None),
+        "cyclic, re-warmup": (
+            wj.cyclic_schedule(PEAK, 1_000_000, warmup_steps=WARMUP, cycle_decay=0.8),
+            None,
+        ),
     }
 
 
@@ -62,8 +68,13 @@ def run(quick: bool) -> dict:
             row["optax"] = summarize(times["optax"])
             row["ratio"] = row["ours"]["median"] / row["optax"]["median"]
         rows.append(row)
-    return {"benchmark": "schedule_eval", "steps": int(steps.shape[0]), "repeats": repeats,
-            "machine": machine(), "rows": rows}
+    return {
+        "benchmark": "schedule_eval",
+        "steps": int(steps.shape[0]),
+        "repeats": repeats,
+        "machine": machine(),
+        "rows": rows,
+    }
 
 
 def to_markdown(report: dict) -> str:
@@ -71,12 +82,14 @@ def to_markdown(report: dict) -> str:
     table = []
     for row in report["rows"]:
         theirs = row.get("optax")
-        table.append([
-            row["schedule"],
-            f"{ms(row['ours']['median'])} (±{row['ours']['spread']:.0%})",
-            f"{ms(theirs['median'])} (±{theirs['spread']:.0%})" if theirs else "n/a",
-            f"{row['ratio']:.2f}" if theirs else "n/a",
-        ])
+        table.append(
+            [
+                row["schedule"],
+                f"{ms(row['ours']['median'])} (±{row['ours']['spread']:.0%})",
+                f"{ms(theirs['median'])} (±{theirs['spread']:.0%})" if theirs else "n/a",
+                f"{row['ratio']:.2f}" if theirs else "n/a",
+            ]
+        )
     return (
         f"Evaluating each schedule at {report['steps']:,} steps in one `jit(vmap(schedule))` call; "
         f"median of {report['repeats']} interleaved runs (spread: 10th to 90th percentile over the "

@@ -1,6 +1,6 @@
 """Draws docs/one_cycle.png: torch's OneCycleLR as warmup_jax gives it, LR and momentum.
 
-    .venv/bin/python docs/one_cycle_plot.py
+.venv/bin/python docs/one_cycle_plot.py
 """
 
 import pathlib
@@ -13,7 +13,9 @@ import numpy as np  # noqa: E402
 
 import warmup_jax as wj  # noqa: E402
 
-ARGUMENTS = dict(max_lr=1e-2, total_steps=1000, pct_start=0.3, base_momentum=0.85, max_momentum=0.95)
+ARGUMENTS = dict(
+    max_lr=1e-2, total_steps=1000, pct_start=0.3, base_momentum=0.85, max_momentum=0.95
+)
 
 
 def main() -> None:

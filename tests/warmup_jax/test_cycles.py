@@ -129,7 +129,9 @@ def test_cycle_errors():
         wj.cyclic_schedule(1.0, 10, cycle_mul=0.5)
     with pytest.raises(ValueError, match=r"more than 10000 cycles before step"):
         wj.cyclic_schedule(1.0, 1, cycle_mul=1.0001)
-    with pytest.raises(ValueError, match=r"decay_type must be one of 'cosine', 'linear', 'polynomial'"):
+    with pytest.raises(
+        ValueError, match=r"decay_type must be one of 'cosine', 'linear', 'polynomial'"
+    ):
         wj.cyclic_schedule(1.0, 10, decay_type="step")
 
 
@@ -161,9 +163,7 @@ class TestRewarmup:
         assert wj.from_config(new.to_config()) == new
         with pytest.raises(ValueError, match=r"is above the new peak_value"):
             wj.rewarmup(old, 50, peak_value=1e-4, warmup_steps=10)
-        with pytest.raises(
-            ValueError, match=r"exponential rewarmup needs a value > 0 at step 100"
-        ):
+        with pytest.raises(ValueError, match=r"exponential rewarmup needs a value > 0 at step 100"):
             wj.rewarmup(old, 100, 1e-3, 10, warmup_type="exponential")
 
 
@@ -178,5 +178,7 @@ def test_keras_restarts_restart_on_whole_steps_at_their_heights():
     schedule = wj.cosine_decay_restarts(2.0, 10, t_mul=2.0, m_mul=1.5, alpha=0.25)
     # Cycles start at 0, 10, 30, 70: the floor is 0.25 * 2.0, the heights grow by 1.5.
     got = values(schedule, [0, 10, 30, 70])
-    np.testing.assert_allclose(got, [2.0, 0.5 + 1.5 * 1.5, 0.5 + 1.5 * 2.25, 0.5 + 1.5 * 3.375], rtol=1e-6)
+    np.testing.assert_allclose(
+        got, [2.0, 0.5 + 1.5 * 1.5, 0.5 + 1.5 * 2.25, 0.5 + 1.5 * 3.375], rtol=1e-6
+    )
     assert schedule.end_step is None

@@ -124,7 +124,9 @@ def test_join_and_multiply():
     np.testing.assert_allclose(
         values(joined, [0, 4, 5, 10, 14, 15, 99]), [1, 1, 1, 0.5, 0.1, 0.1, 0.1], rtol=1e-6
     )
-    product = wj.multiply([2.0, wj.linear_warmup(1.0, 10), wj.exponential_decay(1.0, 20, 0.5, staircase=True)])
+    product = wj.multiply(
+        [2.0, wj.linear_warmup(1.0, 10), wj.exponential_decay(1.0, 20, 0.5, staircase=True)]
+    )
     np.testing.assert_allclose(values(product, [0, 5, 10, 20]), [0.0, 1.0, 2.0, 1.0], rtol=1e-6)
     assert product.warmup_steps == 10
 

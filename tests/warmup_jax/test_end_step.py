@@ -68,7 +68,9 @@ EXPECTED_END = {
 }
 # Ends that are the end of training, past which the formula goes on (transformers, torch).
 GOES_ON = {
-    name for name in EXAMPLES if "schedule" in name and name not in ("cyclic_schedule", "noam_schedule")
+    name
+    for name in EXAMPLES
+    if "schedule" in name and name not in ("cyclic_schedule", "noam_schedule")
 } | {"cosine_annealing_lr"}
 
 
@@ -96,7 +98,10 @@ def test_end_step(name):
     "schedule, end",
     [
         (wj.cyclic_schedule(1.0, 100, cycle_mul=2.0, cycle_limit=3), 700),
-        (wj.cyclic_schedule(1.0, 100, cycle_limit=3, warmup_steps=10, warmup_every_cycle=False), 310),
+        (
+            wj.cyclic_schedule(1.0, 100, cycle_limit=3, warmup_steps=10, warmup_every_cycle=False),
+            310,
+        ),
         (wj.cyclic_schedule(1.0, 100, cycle_limit=2, warmup_steps=10), 200),
         (wj.rewarmup(wj.linear_schedule_with_warmup(1.0, 10, 100), 100, 0.5, 10), 110),
         (wj.exponential_decay(1.0, 1, 0.5, end_value=0.25), 2),
@@ -118,7 +123,9 @@ def test_end_step_of_more_settings(schedule, end):
 
 def test_chains_start_each_part_where_the_one_before_it_ends():
     chained = wj.cyclic_schedule(1.0, 100, cycle_limit=2) >> wj.constant(0.5)
-    assert chained == wj.join([wj.cyclic_schedule(1.0, 100, cycle_limit=2), wj.constant(0.5)], [200])
+    assert chained == wj.join(
+        [wj.cyclic_schedule(1.0, 100, cycle_limit=2), wj.constant(0.5)], [200]
+    )
     np.testing.assert_array_equal(values(chained, [199, 200, 10_000])[1:], [0.5, 0.5])
     hf = wj.cosine_schedule_with_warmup(1.0, 10, 100) >> wj.constant(0.1)
     assert hf.arguments["boundaries"] == [100] and hf.end_step == 100

@@ -23,7 +23,10 @@ LAST = 2**31 - 1
 
 class TestExponentialDecay:
     def test_a_zero_start_stays_zero_even_when_growing(self):
-        for schedule in (wj.exponential_decay(0.0, 1, 2.0), wj.exponential_decay(0.0, 1, 2.0, 0, False, 1.0)):
+        for schedule in (
+            wj.exponential_decay(0.0, 1, 2.0),
+            wj.exponential_decay(0.0, 1, 2.0, 0, False, 1.0),
+        ):
             np.testing.assert_array_equal(np.asarray(jax.jit(schedule)(jnp.arange(300))), 0.0)
             assert schedule.end_step == 0
 
@@ -85,7 +88,9 @@ class TestRAdam:
         assert np.all(got > 0.8) and np.all(np.diff(got) >= 0)
         assert schedule.end_step is None
 
-    @pytest.mark.parametrize("b2", [0.6000001, 0.61, 0.65, 0.7, 0.8, 0.9, 0.99, 0.999, 0.9999, 0.99999])
+    @pytest.mark.parametrize(
+        "b2", [0.6000001, 0.61, 0.65, 0.7, 0.8, 0.9, 0.99, 0.999, 0.9999, 0.99999]
+    )
     def test_within_4e_7_of_pytorch_warmups_float64_values(self, b2):
         # pytorch_warmup's own formula (rho_fn, get_offset, radam factor) in float64.
         r_inf = 2.0 / (1.0 - b2) - 1.0
@@ -220,7 +225,11 @@ class TestPrecisionNearZero:
         schedule = wj.cyclic_schedule(1.0, length, decay_type=decay_type, power=2.0)
         for left in (1, 100, 10_000):
             p = left / length
-            expected = {"cosine": math.sin(0.5 * math.pi * p) ** 2, "linear": p, "polynomial": p * p}
+            expected = {
+                "cosine": math.sin(0.5 * math.pi * p) ** 2,
+                "linear": p,
+                "polynomial": p * p,
+            }
             got = float(jax.jit(schedule)(jnp.int32(length - left)))
             assert got == pytest.approx(expected[decay_type], rel=1e-5)
 
@@ -271,8 +280,18 @@ class TestCli:
     def test_names_that_are_both_pick_by_their_arguments(self, capsys):
         argv = ["table", "--json", "constant", "3e-4", "num_warmup_steps=10", "--steps", "5"]
         assert main(argv) == 0  # transformers' constant ignores the warmup, as get_scheduler does
-        argv = ["table", "--json", "warmup_stable_decay", "1.0", "num_warmup_steps=2",
-                "num_decay_steps=2", "num_training_steps=8", "decay_type=\"linear\"", "--steps", "1"]
+        argv = [
+            "table",
+            "--json",
+            "warmup_stable_decay",
+            "1.0",
+            "num_warmup_steps=2",
+            "num_decay_steps=2",
+            "num_training_steps=8",
+            'decay_type="linear"',
+            "--steps",
+            "1",
+        ]
         assert main(argv) == 0
         assert '"lr": 0.5' in capsys.readouterr().out
 
@@ -309,7 +328,10 @@ class TestCli:
 
 
 def test_a_legacy_step_decay_with_a_bool_gamma_is_refused():
-    config = {"schedule": "step_decay", "arguments": {"init_value": 1.0, "step_size": 5, "gamma": False}}
+    config = {
+        "schedule": "step_decay",
+        "arguments": {"init_value": 1.0, "step_size": 5, "gamma": False},
+    }
     with pytest.raises(ValueError, match="decay_rate must be"):
         wj.from_config(config)
 

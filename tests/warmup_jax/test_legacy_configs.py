@@ -99,9 +99,9 @@ def test_old_and_new_names_of_one_schedule_give_one_schedule():
         warmup_one_step_ahead=True,
     )
     assert wj.from_config(old) == new
-    assert wj.from_config({"schedule": "step_decay", "arguments": {
-        "init_value": 1.0, "step_size": 10, "gamma": 0.5
-    }}) == wj.exponential_decay(1.0, 10, 0.5, staircase=True)
+    assert wj.from_config(
+        {"schedule": "step_decay", "arguments": {"init_value": 1.0, "step_size": 10, "gamma": 0.5}}
+    ) == wj.exponential_decay(1.0, 10, 0.5, staircase=True)
 
 
 def test_an_old_name_next_to_its_new_name_is_refused():

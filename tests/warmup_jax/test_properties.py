@@ -245,7 +245,7 @@ def test_found_inverse_sqrt_with_a_huge_timescale_is_finite_for_arrays_and_under
     # Found: timescale=1e38 gave 1.0 for a scalar step but inf for arrays and under jit (XLA
     # turns x / 1e38 into x * 1e-38, a denormal that is flushed to 0).
     schedule = wj.inverse_sqrt_schedule(1, 0, timescale=1e38)
-    got = (jax.jit(schedule)(jnp.arange(4)) if isinstance(steps, str) else schedule(steps))
+    got = jax.jit(schedule)(jnp.arange(4)) if isinstance(steps, str) else schedule(steps)
     np.testing.assert_array_equal(np.asarray(got), np.ones(np.shape(got), np.float32))
     native = wj.inverse_sqrt_decay(1.0, 1e38)
     np.testing.assert_array_equal(np.asarray(jax.jit(native)(jnp.arange(4))), np.ones(4))

@@ -80,9 +80,7 @@ def test_traced_steps_past_int32_give_nan_where_the_schedule_still_changes():
     steps = jnp.asarray([5, 2**31, 2**32 - 1], jnp.uint32)
     got = np.asarray(jax.jit(changing)(steps))
     assert got[0] == jax.jit(changing)(5) and np.isnan(got[1:]).all()
-    np.testing.assert_array_equal(
-        np.asarray(jax.jit(settled)(steps)), [jax.jit(settled)(5), 0, 0]
-    )
+    np.testing.assert_array_equal(np.asarray(jax.jit(settled)(steps)), [jax.jit(settled)(5), 0, 0])
 
 
 def test_nan_steps_raise_when_concrete_and_give_nan_when_traced():
@@ -189,5 +187,7 @@ class TestX64:
             assert float(jax.jit(chained)(jnp.asarray(4_500_000_000))) == 0.5
 
     def test_refused_without_x64(self):
-        with pytest.raises(ValueError, match=r"warmup_steps must be an integer in \[1, 2147483647\]"):
+        with pytest.raises(
+            ValueError, match=r"warmup_steps must be an integer in \[1, 2147483647\]"
+        ):
             wj.linear_warmup(1.0, 2**33)

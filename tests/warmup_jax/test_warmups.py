@@ -161,7 +161,7 @@ class TestUntunedWarmups:
         for b2 in (0.999, 0.99, 0.95, 0.9):
             r_inf = 2 / (1 - b2) - 1
 
-            def rho(t):
+            def rho(t, b2=b2, r_inf=r_inf):
                 return r_inf - 2 * t * b2**t / (1 - b2**t)
 
             offset = next(t for t in range(1, 100) if rho(t) > 4)
