@@ -19,7 +19,8 @@ import optax
 import warmup_jax
 from train.config import RunConfig, make_config
 from train.model import ByteTransformer
-from train.state import TrainState, create_train_state, make_optimizer, make_schedule
+from train.schedule import make_schedule
+from train.state import TrainState, create_train_state, make_optimizer
 
 PRESET_NAMES = ("tiny", "small")
 MAX_STEPS_PER_CALL = 2000

@@ -1,9 +1,23 @@
-"""The run's settings: one ``RunConfig`` dataclass, and the ``tiny`` and ``small`` presets."""
+"""The run's settings: one ``RunConfig`` dataclass, each setting defined once, and the presets.
+
+Every field of ``RunConfig`` carries its own definition (``setting(...)``): its help text, its
+command-line group, the values it accepts, whether a resumed run must keep it (``resume``) and
+whether all processes of a multi-process run must agree on it (``agree``). From that one place
+come the flags of ``python -m train`` (``add_flags`` / ``from_flags``, a small generator over the
+dataclass), the checks of ``RunConfig.validate``, the resume check's list (``RESUME_KEYS``) and
+the multi-process check's (``MAY_DIFFER``). Presets give the size-dependent defaults.
+"""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import math
+import pathlib
+import types
+import typing
+from collections.abc import Callable, Mapping
 from typing import Any
 
 VOCAB_SIZE = 256  # Bytes.
@@ -14,6 +28,129 @@ class ConfigError(ValueError):
 
     ``python -m train`` prints it and exits with status 2, as for a bad flag.
     """
+
+
+# -- what a setting accepts: each check turns a value into the setting or raises ValueError ------
+
+
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}, got {value}")
+        return value
+
+    check.description = (  # type: ignore[attr-defined]
+        f"a whole number >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    )
+    return check
+
+
+def _number(
+    minimum: float, maximum: float = math.inf, *, low_open: bool = False, high_open: bool = False
+) -> Callable[[Any], float]:
+    low, high = ("(" if low_open else "["), (")" if high_open or maximum == math.inf else "]")
+    accepted = f"a finite number in {low}{minimum:g}, {maximum:g}{high}"
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {value!r}")
+        value = float(value)
+        too_low = value < minimum or (low_open and value == minimum)
+        too_high = value > maximum or (high_open and value == maximum)
+        if not math.isfinite(value) or too_low or too_high:
+            raise ValueError(f"must be {accepted}, got {value!r}")
+        return value
+
+    check.description = accepted  # type: ignore[attr-defined]
+    return check
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    check.description = " or ".join(choices)  # type: ignore[attr-defined]
+    check.choices = choices  # type: ignore[attr-defined]
+    return check
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must not be empty, got {value!r}")
+    return value
+
+
+def _folder(value: Any) -> str:
+    """A folder that exists or can be created: not a file, and not under one."""
+    text = _text(value)
+    path = pathlib.Path(text).expanduser()
+    for place in (path, *path.parents):
+        try:
+            is_file = place.exists() and not place.is_dir()
+        except OSError:  # not ours to read: the run reports it when it writes there
+            continue
+        if is_file:
+            what = "is a file" if place == path else f"is under {place}, which is a file"
+            raise ValueError(f"{text!r} {what}, not a folder: give a folder's path")
+    return text
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a JSON object like '{{\"num_cycles\": 2}}', got {value!r}")
+    return dict(value)
+
+
+POSITIVE_INT = _integer(1)
+NON_NEGATIVE_INT = _integer(0)
+SEED = _integer(0, 2**32 - 1)  # jax.random.key takes a 32-bit seed
+POSITIVE_FLOAT = _number(0.0, low_open=True)
+NON_NEGATIVE_FLOAT = _number(0.0)
+RATIO = _number(0.0, 1.0, high_open=True)
+BETA = _number(0.0, 1.0, high_open=True)
+
+
+def setting(
+    default: Any,
+    help: str,  # noqa: A002  (argparse's name)
+    *,
+    group: str,
+    check: Callable[[Any], Any] | None = None,
+    resume: bool = False,
+    agree: bool = True,
+    flag: str | None = "",
+    exclusive: str | None = None,
+    metavar: str | None = None,
+) -> Any:
+    """A ``RunConfig`` field with its definition.
+
+    ``check`` turns a value into the setting or raises ``ValueError`` (used for flags and for
+    ``validate``); ``resume``: a resumed run must keep it; ``agree``: every process of a
+    multi-process run must have the same value; ``flag``: the flag's name (``""``: ``--NAME``;
+    ``None``: no flag); ``exclusive``: flags of the same name exclude each other.
+    """
+    metadata = dict(
+        help=help,
+        group=group,
+        check=check,
+        resume=resume,
+        agree=agree,
+        flag=flag,
+        exclusive=exclusive,
+        metavar=metavar,
+    )
+    if isinstance(default, dict):
+        return dataclasses.field(default_factory=lambda: dict(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+PRESET = object()  # the default comes from the preset (see PRESETS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +164,16 @@ class ModelConfig:
     vocab_size: int = VOCAB_SIZE
 
 
+RUN, LR, OPTIMIZER, CADENCE, DATA, WANDB = (
+    "run",
+    "learning rate",
+    "optimizer (AdamW after gradient clipping)",
+    "logging, evaluation and checkpoints",
+    "data",
+    "Weights & Biases (optional: pip install wandb)",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Everything one training run depends on. ``python -m train`` builds it from its flags.
@@ -34,53 +181,244 @@ class RunConfig:
     Build it with ``make_config(preset, workdir, **overrides)``.
     """
 
-    workdir: str
-    preset: str
-    # Set by the preset (see PRESETS), each overridable by its flag.
-    model: ModelConfig
-    steps: int
-    batch_size: int
-    seq_len: int
-    peak_lr: float
-    log_every: int
-    eval_every: int
-    eval_batches: int
-    checkpoint_every: int
-    seed: int = 0
-    # Learning rate schedule (warmup_jax.schedule_by_name).
-    schedule: str = "cosine"
-    schedule_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
-    warmup_type: str = "linear"
-    warmup_steps: int | None = None
-    warmup_ratio: float = 0.1
-    no_lr_schedule: bool = False
-    warmup_one_step_ahead: bool = False
-    # Peak scaling with the batch size (warmup_jax.scale_peak_lr): "linear" or "sqrt".
-    scale_lr: str | None = None
-    base_batch_size: int | None = None
-    # Continuing a finished or stable-phase run with a fresh warmup (warmup_jax.rewarmup).
-    rewarmup_steps: int | None = None
-    rewarmup_peak_lr: float | None = None
-    rewarmup_from: int | None = None
-    # Optimizer (optax.adamw after global-norm clipping).
-    weight_decay: float = 0.1
-    b1: float = 0.9
-    b2: float = 0.95
-    grad_clip: float = 1.0
-    # Cadence.
-    steps_per_call: int = 1
-    keep_checkpoints: int = 3
-    stop_after: int | None = None
-    # Data.
-    dataset: str | None = None
-    data_dir: str | None = None
-    source_dir: str | None = None
-    text_key: str | None = None
-    # Weights & Biases.
-    wandb: bool = False
-    wandb_project: str = "warmup_jax"
-    wandb_mode: str | None = None
-    progress: bool = True
+    workdir: str = setting(
+        PRESET,
+        "folder for checkpoints, metrics.jsonl, tb/, lr.png, loss.png and summary.json "
+        "(default: runs/PRESET)",
+        group=RUN,
+        check=_folder,
+        agree=False,
+    )
+    preset: str = setting(
+        "small",
+        "model size and default settings: 'tiny' for tests (milliseconds per step), 'small' "
+        "for a real run of a few minutes on a laptop CPU",
+        group=RUN,
+        check=_choice("small", "tiny"),
+        resume=True,
+    )
+    model: ModelConfig = setting(PRESET, "the model's shape", group=RUN, resume=True, flag=None)
+    steps: int = setting(
+        PRESET,
+        "total optimizer steps of the run (the schedule's num_training_steps)",
+        group=RUN,
+        check=POSITIVE_INT,
+    )
+    batch_size: int = setting(
+        PRESET,
+        "sequences per step (the global batch, over all devices)",
+        group=RUN,
+        check=POSITIVE_INT,
+        resume=True,
+    )
+    seq_len: int = setting(PRESET, "bytes per sequence", group=RUN, check=POSITIVE_INT, resume=True)
+    seed: int = setting(
+        0,
+        "seeds the initial weights and which windows of text each step sees",
+        group=RUN,
+        check=SEED,
+        resume=True,
+    )
+    stop_after: int | None = setting(
+        None,
+        "stop once this many steps are done, as if the job were killed (to try resuming: run "
+        "the same command again without it)",
+        group=RUN,
+        check=POSITIVE_INT,
+    )
+    peak_lr: float = setting(
+        PRESET,
+        "the highest learning rate, reached at the end of warmup",
+        group=LR,
+        check=POSITIVE_FLOAT,
+    )
+    schedule: str = setting(
+        "cosine",
+        "the schedule's shape after warmup, by its transformers name (linear, cosine, "
+        "cosine_with_restarts, polynomial, constant, constant_with_warmup, inverse_sqrt, "
+        "cosine_with_min_lr, warmup_stable_decay); or a quoted schedule expression that gives "
+        "the learning rate itself, where peak, steps, warmup_steps and decay_steps name the "
+        "run's values, e.g. 'linear_warmup(peak, warmup_steps) >> cosine_decay(peak, "
+        "decay_steps, end_value=0.01 * peak)': the same calls as in Python (python -m "
+        "warmup_jax list shows them all)",
+        group=LR,
+        check=_text,
+        metavar="NAME_OR_EXPRESSION",
+    )
+    schedule_kwargs: dict[str, Any] = setting(
+        {},
+        "extra arguments of the schedule as a JSON object, like transformers' "
+        "lr_scheduler_kwargs, e.g. '{\"num_cycles\": 2}' for cosine_with_restarts "
+        "(cosine_with_min_lr defaults to min_lr_rate 0.1; warmup_stable_decay decays over the "
+        "last 20%% of the steps unless num_decay_steps is given); --steps, the warmup flags and "
+        "--peak_lr set their own arguments",
+        group=LR,
+        check=_json_object,
+        metavar="JSON",
+    )
+    warmup_steps: int | None = setting(
+        None,
+        "steps of warmup from 0 up to --peak_lr",
+        group=LR,
+        check=NON_NEGATIVE_INT,
+        exclusive="warmup",
+    )
+    warmup_ratio: float = setting(
+        0.1,
+        "warmup as a fraction of --steps, rounded up",
+        group=LR,
+        check=RATIO,
+        exclusive="warmup",
+    )
+    warmup_type: str = setting(
+        "linear",
+        "shape of the warmup: linear (a straight line from 0), or exponential from peak/1000",
+        group=LR,
+        check=_choice("linear", "exponential"),
+    )
+    warmup_one_step_ahead: bool = setting(
+        False,
+        "evaluate the warmup at step + 1, so the first update already moves the weights (as "
+        "pytorch_warmup does) instead of using learning rate 0",
+        group=LR,
+    )
+    scale_lr: str | None = setting(
+        None,
+        "scale --peak_lr from --base_batch_size to --batch_size: 'linear' (Goyal et al.; needs "
+        "a longer warmup as the batch grows) or 'sqrt' (usual for Adam)",
+        group=LR,
+        check=_choice("linear", "sqrt"),
+    )
+    base_batch_size: int | None = setting(
+        None,
+        "the batch size at which --peak_lr was tuned (with --scale_lr)",
+        group=LR,
+        check=POSITIVE_INT,
+    )
+    rewarmup_steps: int | None = setting(
+        None,
+        "continue a finished (or stable-phase) run in --workdir with a fresh warmup of this "
+        "many steps, from the learning rate it had to --rewarmup_peak_lr, then a decay until "
+        "the new --steps; recorded with every later checkpoint",
+        group=LR,
+        check=POSITIVE_INT,
+    )
+    rewarmup_peak_lr: float | None = setting(
+        None,
+        "the new peak of --rewarmup_steps (default: --peak_lr)",
+        group=LR,
+        check=POSITIVE_FLOAT,
+    )
+    rewarmup_from: int | None = setting(
+        None,
+        "the step where the rewarmup starts (default: the newest checkpoint's step)",
+        group=LR,
+        check=POSITIVE_INT,
+    )
+    no_lr_schedule: bool = setting(
+        False,
+        "no warmup and no decay: a constant --peak_lr from the first step (the baseline that "
+        "shows what warmup is for)",
+        group=LR,
+    )
+    weight_decay: float = setting(
+        0.1,
+        "AdamW's decoupled weight decay",
+        group=OPTIMIZER,
+        check=NON_NEGATIVE_FLOAT,
+        resume=True,
+    )
+    b1: float = setting(
+        0.9, "AdamW's first-moment decay rate", group=OPTIMIZER, check=BETA, resume=True
+    )
+    b2: float = setting(
+        0.95, "AdamW's second-moment decay rate", group=OPTIMIZER, check=BETA, resume=True
+    )
+    grad_clip: float = setting(
+        1.0,
+        "clip gradients to this global norm before AdamW",
+        group=OPTIMIZER,
+        check=POSITIVE_FLOAT,
+        resume=True,
+    )
+    log_every: int = setting(
+        PRESET,
+        "steps between reads of the metrics from the device (every step's values are still logged)",
+        group=CADENCE,
+        check=POSITIVE_INT,
+    )
+    eval_every: int = setting(
+        PRESET,
+        "steps between validation loss measurements (and always at the end)",
+        group=CADENCE,
+        check=POSITIVE_INT,
+    )
+    eval_batches: int = setting(
+        PRESET,
+        "validation batches averaged per measurement",
+        group=CADENCE,
+        check=POSITIVE_INT,
+    )
+    checkpoint_every: int = setting(
+        PRESET,
+        "steps between checkpoints (and always at the end)",
+        group=CADENCE,
+        check=POSITIVE_INT,
+    )
+    keep_checkpoints: int = setting(
+        3, "how many of the newest checkpoints to keep", group=CADENCE, check=POSITIVE_INT
+    )
+    steps_per_call: int = setting(
+        1,
+        "optimizer steps per compiled call (lax.scan): fewer Python round trips; --steps and "
+        "the intervals above must be multiples",
+        group=CADENCE,
+        check=POSITIVE_INT,
+    )
+    progress: bool = setting(
+        True, "no progress bar", group=CADENCE, agree=False, flag="no_progress"
+    )
+    dataset: str | None = setting(
+        None,
+        "a TensorFlow Datasets text data set by name, e.g. tiny_shakespeare (downloaded and "
+        "prepared on first use); default: the Python sources",
+        group=DATA,
+        check=_text,
+        resume=True,
+    )
+    text_key: str | None = setting(
+        None,
+        "the feature of --dataset that holds the text (default: 'text', or its only text feature)",
+        group=DATA,
+        check=_text,
+    )
+    source_dir: str | None = setting(
+        None,
+        "train on the .py files under this folder instead of the standard library",
+        group=DATA,
+        check=_folder,
+        agree=False,
+    )
+    data_dir: str | None = setting(
+        None,
+        "where prepared data sets are cached (default: ~/.cache/warmup_jax/tensorflow_datasets, "
+        "shared by all runs)",
+        group=DATA,
+        check=_folder,
+        agree=False,
+    )
+    wandb: bool = setting(False, "also log to Weights & Biases", group=WANDB, agree=False)
+    wandb_project: str = setting(
+        "warmup_jax", "the W&B project", group=WANDB, check=_text, agree=False
+    )
+    wandb_mode: str | None = setting(
+        None,
+        "'offline' writes the W&B run under the workdir for a later 'wandb sync' and needs no "
+        "network (default: W&B's own, i.e. $WANDB_MODE or online)",
+        group=WANDB,
+        check=_choice("online", "offline"),
+        agree=False,
+    )
 
     @property
     def num_warmup_steps(self) -> int:
@@ -107,21 +445,14 @@ class RunConfig:
 
     def validate(self) -> None:
         """Raises ``ConfigError``, naming the flag, for settings that cannot make a run."""
-        for name in (
-            "steps",
-            "batch_size",
-            "seq_len",
-            "steps_per_call",
-            "log_every",
-            "eval_every",
-            "eval_batches",
-            "checkpoint_every",
-            "keep_checkpoints",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name} must be at least 1, got {getattr(self, name)}")
-        if self.seed < 0:
-            raise ConfigError(f"--seed must be 0 or more, got {self.seed}")
+        for field in dataclasses.fields(self):
+            check = field.metadata.get("check")
+            value = getattr(self, field.name)
+            if check is not None and value is not None:
+                try:
+                    check(value)
+                except ValueError as error:
+                    raise ConfigError(f"--{field.name} {error}") from None
         if self.num_warmup_steps > self.steps:
             raise ConfigError(
                 f"the warmup ({self.num_warmup_steps} steps) is longer than the run "
@@ -137,6 +468,13 @@ class RunConfig:
             self.rewarmup_peak_lr is not None or self.rewarmup_from is not None
         ):
             raise ConfigError("--rewarmup_peak_lr and --rewarmup_from need --rewarmup_steps")
+        if self.text_key is not None and self.dataset is None:
+            raise ConfigError(
+                "--text_key names a feature of --dataset, but no --dataset is given (the "
+                "default data, the Python sources, has no features to choose)"
+            )
+        if self.dataset is not None and self.source_dir is not None:
+            raise ConfigError("--source_dir is for the Python sources; leave it out with --dataset")
         k = self.steps_per_call
         for name in ("steps", "log_every", "eval_every", "checkpoint_every", "stop_after"):
             value = getattr(self, name)
@@ -151,28 +489,31 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        """The inverse of ``to_dict``; reads 0.1.0's ``warmup`` as today's ``warmup_type``."""
+    def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
+        """The inverse of ``to_dict``; reads 0.1.0's ``warmup`` as today's ``warmup_type``.
+
+        Raises ``ConfigError`` for a dict that is not one (a hand-edited or damaged file).
+        """
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"a run config must be a JSON object, got {type(d).__name__}")
         d = dict(d)
         if "warmup" in d and "warmup_type" not in d:
             d["warmup_type"] = d.pop("warmup")
-        d["model"] = ModelConfig(**d["model"])
-        return cls(**d)
+        try:
+            d["model"] = ModelConfig(**d["model"])
+            return cls(**d)
+        except (KeyError, TypeError) as error:
+            raise ConfigError(f"not a run config: {error}") from None
 
 
-# Fields that change what the model computes from step to step: a resumed run must keep them.
-# The schedule is checked separately (by its to_config()), so it can say exactly what changed.
-RESUME_KEYS = (
-    "model",
-    "batch_size",
-    "seq_len",
-    "seed",
-    "weight_decay",
-    "b1",
-    "b2",
-    "grad_clip",
-    "dataset",
-)
+def _fields() -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(RunConfig)
+
+
+# A resumed run must keep these (the schedule is checked separately, by its to_config()).
+RESUME_KEYS = tuple(f.name for f in _fields() if f.metadata["resume"])
+# Settings that may differ between processes: where files are, and what only process 0 does.
+MAY_DIFFER = tuple(f.name for f in _fields() if not f.metadata["agree"])
 
 PRESETS: dict[str, dict[str, Any]] = {
     # For tests: a step takes a few milliseconds on one CPU core.
@@ -209,3 +550,119 @@ def make_config(preset: str, workdir: str, **overrides: Any) -> RunConfig:
     values = dict(PRESETS[preset])
     values.update({k: v for k, v in overrides.items() if v is not None})
     return RunConfig(workdir=workdir, preset=preset, **values)
+
+
+# -- the command line, generated from the fields ----------------------------------------------
+
+
+def _value_type(field: dataclasses.Field) -> Any:
+    """``int`` for ``int | None`` and so on (the annotation without its ``None``)."""
+    hint = typing.get_type_hints(RunConfig)[field.name]
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    return typing.get_origin(hint) or hint
+
+
+def _parser_of(field: dataclasses.Field) -> Callable[[str], Any]:
+    """The argparse ``type`` of a field: text -> value, checked, or ``ArgumentTypeError``."""
+    kind = _value_type(field)
+    check = field.metadata["check"]
+
+    def parse(text: str) -> Any:
+        try:
+            if kind is int:
+                value: Any = int(text)
+            elif kind is float:
+                value = float(text)
+            elif kind is dict:
+                value = json.loads(text)
+            else:
+                value = text
+        except RecursionError:
+            raise argparse.ArgumentTypeError("not valid JSON: nested too deeply") from None
+        except ValueError as error:
+            if kind is dict:
+                raise argparse.ArgumentTypeError(
+                    f"not valid JSON ({error}): {text[:80]!r}"
+                ) from None
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text[:80]!r}") from None
+        if check is not None:
+            try:
+                value = check(value)
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    parse.__name__ = field.name  # argparse names the type in some messages
+    return parse
+
+
+def _default_text(field: dataclasses.Field) -> str:
+    if field.default is PRESET:
+        return "default: " + ", ".join(
+            f"{name} {_show(values[field.name])}"
+            for name, values in sorted(PRESETS.items())
+            if field.name in values
+        )
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    return f"default: {_show(default)}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def add_flags(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """Adds one flag per ``RunConfig`` setting to ``parser``, in groups, with their help;
+    returns the groups by title (``"run"``, ``"learning rate"``, ...)."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    exclusive: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for field in _fields():
+        meta = field.metadata
+        if meta["flag"] is None:
+            continue
+        if meta["group"] not in groups:
+            groups[meta["group"]] = parser.add_argument_group(meta["group"])
+        group: Any = groups[meta["group"]]
+        if meta["exclusive"]:
+            if meta["exclusive"] not in exclusive:
+                exclusive[meta["exclusive"]] = group.add_mutually_exclusive_group()
+            group = exclusive[meta["exclusive"]]
+        name = "--" + (meta["flag"] or field.name)
+        help_text = meta["help"].replace("%", "%%") if "%%" not in meta["help"] else meta["help"]
+        if _value_type(field) is bool:
+            # A flag switches the default off or on: --no_progress, --wandb.
+            action = "store_false" if field.default else "store_true"
+            group.add_argument(name, dest=field.name, action=action, default=None, help=help_text)
+            continue
+        check = meta["check"]
+        choices = getattr(check, "choices", None)
+        if field.default is not None and "(default" not in help_text:
+            help_text += f" ({_default_text(field)})"
+        group.add_argument(
+            name,
+            dest=field.name,
+            type=_parser_of(field),
+            default=None,
+            metavar=meta["metavar"] or (None if choices else field.name.upper()),
+            choices=choices,
+            help=help_text,
+        )
+    return groups
+
+
+def from_flags(args: argparse.Namespace) -> RunConfig:
+    """The ``RunConfig`` the parsed flags describe: the preset's values, the flags on top."""
+    values = {
+        f.name: getattr(args, f.name)
+        for f in _fields()
+        if f.metadata["flag"] is not None and f.name not in ("preset", "workdir")
+    }
+    preset = args.preset or "small"
+    workdir = args.workdir if args.workdir is not None else f"runs/{preset}"
+    return make_config(preset, workdir, **values)

@@ -23,7 +23,7 @@ import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from train.config import ConfigError
+from train.config import MAY_DIFFER, ConfigError
 
 T = TypeVar("T")
 
@@ -83,6 +83,8 @@ class RowShard:
 
     def put(self, local: np.ndarray) -> jax.Array:
         """The global batch, from this process's rows (``len(rows)`` of them on the split axis)."""
+        if jax.process_count() == 1:  # the same array, at half the host time
+            return jax.device_put(local, self.sharding)
         return jax.make_array_from_process_local_data(self.sharding, local, self.global_shape)
 
 
@@ -240,24 +242,12 @@ def check_same_everywhere(what: str, value: str) -> None:
         )
 
 
-# Settings that may differ between processes: where files are, and what only process 0 does.
-_MAY_DIFFER = (
-    "workdir",
-    "data_dir",
-    "source_dir",
-    "progress",
-    "wandb",
-    "wandb_project",
-    "wandb_mode",
-)
-
-
 def check_same_run(config: dict, schedule_config: dict, data_fingerprint: str) -> None:
     """Raises ``ConfigError`` unless every process runs the same settings, schedule and data.
 
     ``config`` is ``RunConfig.to_dict()``. A process started with, say, another --steps would
     otherwise hang at the first collective it skips, or train on other numbers.
     """
-    same = {k: v for k, v in config.items() if k not in _MAY_DIFFER}
+    same = {k: v for k, v in config.items() if k not in MAY_DIFFER}
     text = json.dumps([same, schedule_config, data_fingerprint], sort_keys=True, default=str)
     check_same_everywhere("run settings, schedule or training data", text)

@@ -15,20 +15,18 @@ Exit statuses of ``python -m train`` (also in its ``--help``):
 ====  =======================================================================================
 
 After 3, 4, 130 or 143, running the same command again continues from the newest good checkpoint
-(after 3, lower the learning rate and add ``--allow_schedule_change``).
-
-The ``WARMUP_JAX_TEST_*`` environment variables at the end are test hooks: they make a fault happen
-at a chosen moment, so the tests can cause it deterministically. Nothing reads them otherwise.
+(after 3, lower the learning rate and add ``--allow_schedule_change``). Tests and the reliability
+report cause these faults from the outside (``experiments/fault_launcher.py``).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
@@ -66,6 +64,16 @@ class WriteError(RunStopped):
     """A checkpoint or ``metrics.jsonl`` could not be written (disk full, permissions, ...)."""
 
     exit_status = EXIT_WRITE_ERROR
+
+    @classmethod
+    def from_os_error(cls, error: OSError) -> WriteError:
+        """The error for a file of the run that could not be created or written."""
+        where = f" {error.filename}" if error.filename else ""
+        reason = error.strerror or str(error)
+        return cls(
+            f"could not write{where}: {reason}. Nothing of the run was lost; make the workdir "
+            "writable (or free some disk space), then run the same command again."
+        )
 
 
 def _is_bad(value: Any) -> bool:
@@ -222,57 +230,37 @@ class StopSignals:
         self._restore()
 
 
-# Test hooks ------------------------------------------------------------------------------------
-
-# "STEP:SIGNAME", e.g. "13:SIGTERM": once the loop has dispatched the step that reaches STEP, the
-# process sends itself SIGNAME (a real signal, through the real handler).
-SIGNAL_AT_STEP_ENV = "WARMUP_JAX_TEST_SIGNAL_AT_STEP"
-# "STEP": orbax's background thread stops just before committing checkpoint STEP (all its files
-# written into the temporary folder, not yet renamed), prints PAUSED_IN_SAVE and waits forever, so
-# a test can SIGKILL the process in the middle of writing a checkpoint.
-PAUSE_IN_SAVE_ENV = "WARMUP_JAX_TEST_PAUSE_IN_SAVE"
-PAUSED_IN_SAVE = "test hook: paused inside the save of checkpoint"
-
-
-def step_hook_from_env() -> Callable[[int], None] | None:
-    """The ``SIGNAL_AT_STEP_ENV`` hook for the loop, or None (the normal case)."""
-    spec = os.environ.get(SIGNAL_AT_STEP_ENV)
-    if not spec:
-        return None
-    at, name = spec.split(":")
-    target, signum = int(at), signal.Signals[name]
-    fired = False
-
-    def hook(step: int) -> None:
-        nonlocal fired
-        if not fired and step >= target:
-            fired = True
-            os.kill(os.getpid(), signum)
-
-    return hook
+# What an I/O failure while saving usually is; tensorstore puts these words in its messages.
+_WRITE_ERRNOS = (
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EIO,
+)
 
 
-def install_save_pause_from_env() -> None:
-    """Installs the ``PAUSE_IN_SAVE_ENV`` hook when the variable is set; otherwise does nothing."""
-    spec = os.environ.get(PAUSE_IN_SAVE_ENV)
-    if not spec:
-        return
-    from orbax.checkpoint._src.path import atomicity  # noqa: PLC0415  (test-only)
+def reason(error: BaseException) -> str:
+    """The operating system's reason for a failed write, e.g. "No space left on device [errno
+    28]", found in ``error``'s chain or text; else its first line."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno:
+            return f"{seen.strerror or os.strerror(seen.errno)} [errno {seen.errno}]"
+        seen = seen.__cause__ or seen.__context__
+    text = str(error)
+    for code in _WRITE_ERRNOS:
+        if os.strerror(code) in text:
+            return f"{os.strerror(code)} [errno {code}]"
+    return first_line(error)
 
-    cls = atomicity.AtomicRenameTemporaryPath
-    if getattr(cls.finalize, "_test_pause", False):
-        return
-    original = cls.finalize
-    target = spec
-    # Its own copy of stderr: the checkpoint code may point file descriptor 2 elsewhere meanwhile.
-    out = os.dup(2)
 
-    async def finalize(self: Any) -> None:
-        if self.get_final().name == target:
-            os.write(out, f"{PAUSED_IN_SAVE} {target}: {self.get()}\n".encode())
-            while True:
-                time.sleep(3600)
-        await original(self)
-
-    finalize._test_pause = True  # type: ignore[attr-defined]
-    cls.finalize = finalize  # type: ignore[method-assign]
+def first_line(error: BaseException) -> str:
+    """A short description of ``error`` (tensorstore messages run to hundreds of lines)."""
+    text = str(error).strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    if len(first) > 200:
+        first = first[:200] + "..."
+    return f"{type(error).__name__}: {first}"

@@ -23,7 +23,7 @@ import numpy as np
 
 from train import data as data_lib
 from train import faults
-from train.checkpoint import Checkpoints, make_meta, resume
+from train.checkpoint import Checkpoints
 from train.config import RunConfig
 from train.distributed import (
     check_batch_size,
@@ -38,8 +38,11 @@ from train.lock import WorkdirLock
 from train.logging import RunLogger, read_metrics, write_atomically
 from train.model import ByteTransformer
 from train.plots import plot_loss, plot_lr
+from train.prefetch import Prefetcher
+from train.resume_check import make_meta
 from train.rewarmup import accept_rewarmup, rewarmup_schedule
-from train.state import create_train_state, make_optimizer, make_schedule
+from train.schedule import make_schedule
+from train.state import create_train_state, make_optimizer
 from train.step import make_eval_step, make_train_step
 
 
@@ -154,8 +157,7 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         WorkdirLock(workdir, enabled=is_main_process()),
         Checkpoints(workdir, config.keep_checkpoints) as checkpoints,
     ):
-        latest, state, meta = resume(
-            checkpoints,
+        latest, state, meta = checkpoints.resume(
             state,
             meta,
             allow_schedule_change,
@@ -173,20 +175,25 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         with (
             RunLogger(config, workdir, start) if main else _QuietLogger() as logger,
             faults.StopSignals() as signals,
+            Prefetcher(
+                lambda first: step_shard.put(
+                    _host_batch(data.train, config, first, step_shard.rows)
+                ),
+                start,
+                end,
+                k,
+            ) as batches,
         ):
-            step_hook = faults.step_hook_from_env()  # None unless a test asks for a fault.
             since = time.perf_counter()
             step = start
             while step < end:
-                batch = step_shard.put(_host_batch(data.train, config, step, step_shard.rows))
+                batch = batches.next()
                 # Any implicit host<->device copy in the step (a Python scalar argument, a host
                 # step count) would raise here instead of silently syncing every step.
                 with jax.transfer_guard("disallow"):
                     state, metrics = train_step(state, batch)
                 pending.append((step, metrics))
                 step += k
-                if step_hook is not None:
-                    step_hook(step)
                 at_eval = _is_due(step, config.eval_every, config.steps)
                 at_checkpoint = _is_due(step, config.checkpoint_every, config.steps)
                 stop = signals.stop_requested(at_fetch=False)
@@ -195,7 +202,9 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
                 ):
                     continue
                 fetched = jax.device_get([m for _, m in pending])  # The interval's one host read.
-                seconds = time.perf_counter() - since
+                # From fetch to fetch: the interval's logging, evaluation and saving count too.
+                now = time.perf_counter()
+                seconds, since = now - since, now
                 tokens_per_sec = (step - pending[0][0]) * config.tokens_per_step / seconds
                 rows = _rows([first for first, _ in pending], fetched, tokens_per_sec)
                 pending = []
@@ -221,7 +230,6 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
                     stopped_by = signals.name
                     end = step
                     break
-                since = time.perf_counter()
 
     rows = read_metrics(workdir) if main else []
     if rows:

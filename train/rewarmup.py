@@ -29,7 +29,7 @@ def rewarmup_schedule(config: RunConfig, workdir: pathlib.Path) -> warmup_jax.Sc
       ConfigError: when there is no checkpoint to continue, the rewarmup would start after the
         newest checkpoint, or ``--steps`` leaves no room for the new warmup.
     """
-    with Checkpoints(workdir, config.keep_checkpoints) as checkpoints:
+    with Checkpoints(workdir, config.keep_checkpoints, read_only=True) as checkpoints:
         latest, saved_meta = None, None
         # Newest first; a damaged checkpoint is skipped here and set aside later by the resume.
         for step in sorted(checkpoints.all_steps(), reverse=True):

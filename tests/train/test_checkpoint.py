@@ -9,10 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from train.checkpoint import Checkpoints, ResumeError, check_resume, make_meta
+from train.checkpoint import Checkpoints
 from train.config import RunConfig
 from train.model import ByteTransformer
-from train.state import create_train_state, make_optimizer, make_schedule
+from train.resume_check import ResumeError, check_resume, make_meta
+from train.schedule import make_schedule
+from train.state import create_train_state, make_optimizer
 
 
 def _meta(config, fingerprint="abc"):
@@ -101,9 +103,9 @@ def test_a_checkpoint_written_by_0_1_0_resumes_under_todays_names(tiny, tmp_path
     config = tiny(tmp_path, schedule="linear_warmup(peak, 4) >> cosine_decay(peak, 36)")
     now = _meta(config)
     old = json.loads(json.dumps(now))
-    old["schedule"]["arguments"]["schedules"][1]["arguments"]["final_value"] = (
-        old["schedule"]["arguments"]["schedules"][1]["arguments"].pop("end_value")
-    )
+    old["schedule"]["arguments"]["schedules"][1]["arguments"]["final_value"] = old["schedule"][
+        "arguments"
+    ]["schedules"][1]["arguments"].pop("end_value")
     old["config"]["warmup"] = old["config"].pop("warmup_type")
     assert check_resume(old, now, "old") == []
     assert RunConfig.from_dict(old["config"]) == config

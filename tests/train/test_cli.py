@@ -9,7 +9,7 @@ import pytest
 
 import warmup_jax
 from train import __main__ as cli
-from train.state import make_schedule
+from train.schedule import make_schedule
 
 ISSUE_FLAGS = (
     "--workdir",
@@ -59,7 +59,9 @@ def test_defaults_come_from_the_preset():
         32,
     )
     assert (
-        config.schedule == "cosine" and config.warmup_type == "linear" and config.num_warmup_steps == 4
+        config.schedule == "cosine"
+        and config.warmup_type == "linear"
+        and config.num_warmup_steps == 4
     )
     assert _config([]).workdir == "runs/small"
 
@@ -113,12 +115,42 @@ def test_flags_reach_the_config_and_the_schedule():
     [
         (["--steps", "0"], "--steps: must be at least 1, got 0"),
         (["--steps", "ten"], "--steps: expected a whole number, got 'ten'"),
-        (["--peak_lr", "-1"], "--peak_lr: must be a positive finite number"),
-        (["--warmup_ratio", "1.5"], "--warmup_ratio: must be in [0, 1), got 1.5"),
+        (["--peak_lr", "-1"], "--peak_lr: must be a finite number in (0, inf), got -1.0"),
+        (["--warmup_ratio", "1.5"], "--warmup_ratio: must be a finite number in [0, 1), got 1.5"),
+        (["--seed", "18446744073709551617"], "--seed: must be at most 4294967295"),
+        (["--weight_decay", "nan"], "--weight_decay: must be a finite number in [0, inf)"),
+        (["--weight_decay", "inf"], "--weight_decay: must be a finite number in [0, inf)"),
+        (["--weight_decay", "-1"], "--weight_decay: must be a finite number in [0, inf)"),
+        (["--b1", "1"], "--b1: must be a finite number in [0, 1)"),
+        (["--workdir", ""], "--workdir: must not be empty"),
+        (["--text_key", "text"], "--text_key names a feature of --dataset, but no --dataset"),
+        (
+            ["--schedule_kwargs", '{"peak_value": 1.0}'],
+            "--schedule_kwargs sets peak_value, which the run sets itself: use --peak_lr",
+        ),
+        (
+            [
+                "--steps",
+                "20",
+                "--schedule_kwargs",
+                '{"num_training_steps": 5, "num_warmup_steps": 1}',
+            ],
+            "--schedule_kwargs sets num_training_steps, num_warmup_steps, which the run sets",
+        ),
+        (
+            ["--schedule", "linear_warmup(peak, 5)", "--schedule_kwargs", '{"x": 1}'],
+            "--schedule_kwargs applies to a schedule name",
+        ),
         (["--warmup_steps", "3", "--warmup_ratio", "0.1"], "not allowed with argument"),
-        (["--schedule", "cosine_typo"], "unknown schedule 'cosine_typo'; choose one of linear, cosine,"),
-        (["--warmup_type", "cubic"], "invalid choice: 'cubic'"),
-        (["--preset", "huge"], "invalid choice: 'huge'"),
+        (
+            ["--schedule", "cosine_typo"],
+            "unknown schedule 'cosine_typo'; choose one of linear, cosine,",
+        ),
+        (
+            ["--warmup_type", "cubic"],
+            "--warmup_type: must be one of linear, exponential, got 'cubic'",
+        ),
+        (["--preset", "huge"], "--preset: must be one of small, tiny, got 'huge'"),
         (["--no_lr_schedule", "--warmup_steps", "5"], "cannot be combined with --warmup_steps"),
         (["--steps", "100", "--warmup_steps", "101"], "warmup (101 steps) is longer than the run"),
         (
@@ -128,8 +160,14 @@ def test_flags_reach_the_config_and_the_schedule():
         (["--schedule_kwargs", "{oops"], "--schedule_kwargs: not valid JSON"),
         (["--schedule_kwargs", "[1]"], "expected a JSON object"),
         (["--schedule_kwargs", '{"bogus": 1}'], "does not take bogus"),
-        (["--schedule_kwargs", "[" * 100_000], "--schedule_kwargs: not valid JSON: nested too deeply"),
-        (["--schedule", "(" * 500 + "constant(1.0)" + ")" * 500], "brackets nest more than 64 deep"),
+        (
+            ["--schedule_kwargs", "[" * 100_000],
+            "--schedule_kwargs: not valid JSON: nested too deeply",
+        ),
+        (
+            ["--schedule", "(" * 500 + "constant(1.0)" + ")" * 500],
+            "brackets nest more than 64 deep",
+        ),
         (["--schedule", "cosine(900, final=0.01)"], "of warmup_jax 0.1.0 is now cosine_decay("),
         (["--wandb_mode", "offline"], "only apply together with --wandb"),
     ],
@@ -203,3 +241,74 @@ def test_problems_found_in_the_data_exit_2(tmp_path, source_dir, data_dir, capsy
         capsys,
     )
     assert code == 2 and "fewer than seq_len + 1 = 1000001" in err
+
+
+def test_paths_that_are_files_exit_2_before_anything_is_written(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me\n")
+    cases = [
+        (["--workdir", str(a_file)], f"--workdir: '{a_file}' is a file, not a folder"),
+        (
+            ["--workdir", str(a_file / "run")],
+            f"--workdir: '{a_file / 'run'}' is under {a_file}, which is a file",
+        ),
+        (["--data_dir", str(a_file)], f"--data_dir: '{a_file}' is a file, not a folder"),
+        (["--source_dir", str(a_file)], f"--source_dir: '{a_file}' is a file, not a folder"),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as info:
+            _config(["--workdir", str(tmp_path / "w"), *argv])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+    assert a_file.read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def _tiny_argv(workdir, source_dir, data_dir):
+    return [
+        "--workdir", str(workdir), "--source_dir", str(source_dir), "--data_dir", str(data_dir),
+        "--steps", "4", "--log_every", "2", "--eval_every", "4", "--checkpoint_every", "4",
+    ]  # fmt: skip
+
+
+def test_lock_file_that_is_a_folder_exits_2(tmp_path, source_dir, data_dir, capsys):
+    (tmp_path / "w" / "train.lock").mkdir(parents=True)
+    code, err = _main_exit(_tiny_argv(tmp_path / "w", source_dir, data_dir), capsys)
+    assert code == 2
+    assert "train.lock is a folder, where the workdir's lock file belongs" in err
+    assert (tmp_path / "w" / "train.lock").is_dir()
+    assert not (tmp_path / "w" / "checkpoints").exists()
+
+
+def test_lock_file_that_is_a_link_is_never_written_through(tmp_path, source_dir, data_dir, capsys):
+    victim = tmp_path / "someone_elses_file"
+    victim.write_text("precious\n")
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "train.lock").symlink_to(victim)
+    code, err = _main_exit(_tiny_argv(tmp_path / "w", source_dir, data_dir), capsys)
+    assert code == 2
+    assert "train.lock is a symbolic link: the lock is never written through a link" in err
+    assert victim.read_text() == "precious\n"
+
+
+def test_read_only_workdir_exits_4_with_a_message(tmp_path, source_dir, data_dir):
+    from tests.train.test_reliability import _make_unwritable, _make_writable
+
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+    how = _make_unwritable(workdir)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "train", "--preset", "tiny", "--no_progress"]
+            + _tiny_argv(workdir, source_dir, data_dir),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        _make_writable(workdir, how)
+    assert done.returncode == 4, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"could not write {workdir / 'train.lock'}" in done.stderr
+    assert "make the workdir writable" in done.stderr
+    assert list(workdir.iterdir()) == []

@@ -12,7 +12,8 @@ import pytest
 import warmup_jax
 from train import data
 from train.model import ByteTransformer, next_byte_loss
-from train.state import create_train_state, make_optimizer, make_schedule
+from train.schedule import make_schedule
+from train.state import create_train_state, make_optimizer
 from train.step import make_eval_step, make_train_step
 
 

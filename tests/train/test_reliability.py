@@ -25,22 +25,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from experiments import fault_launcher
 from train import __main__ as cli
 from train import faults
 from train import loop as loop_lib
-from train.checkpoint import (
-    DAMAGED_DIR,
-    WRITE_ERROR_FILE,
-    Checkpoints,
-    ResumeError,
-    check_resume,
-    make_meta,
-)
+from train.checkpoint import DAMAGED_DIR, WRITE_ERROR_FILE, Checkpoints
 from train.lock import LOCK_FILE, WorkdirBusyError, WorkdirLock
 from train.logging import METRICS_FILE, RunLogger, read_metrics
 from train.loop import run
 from train.model import ByteTransformer
-from train.state import create_train_state, make_optimizer, make_schedule
+from train.resume_check import ResumeError, check_resume, make_meta
+from train.schedule import make_schedule
+from train.state import create_train_state, make_optimizer
 
 TIMING = "train/tokens_per_sec"
 TIMEOUT_S = 240
@@ -76,11 +72,11 @@ def argv(workdir, source_dir, data_dir, *extra) -> list[str]:
     ]  # fmt: skip
 
 
-def spawn(args: list[str], **env: str) -> subprocess.Popen:
-    """``python -m train ARGS`` in a new process, with extra environment variables."""
+def spawn(args: list[str], *faults: str) -> subprocess.Popen:
+    """``python -m train ARGS`` in a new process, with ``faults`` caused from the outside
+    (``experiments/fault_launcher.py``: ``--signal-at-step 13:SIGTERM``, ...)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "train", *args],
-        env={**os.environ, **env},
+        [sys.executable, "-m", "experiments.fault_launcher", *faults, "--", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -137,9 +133,9 @@ def test_sigkill_while_writing_a_checkpoint_loses_nothing(
     ends with the numbers of a run that never stopped."""
     workdir = tmp_path / "run"
     args = argv(workdir, source_dir, data_dir)
-    proc = spawn(args, **{faults.PAUSE_IN_SAVE_ENV: "20"})
+    proc = spawn(args, "--pause-in-save", "20")
     try:
-        wait_for_line(proc, faults.PAUSED_IN_SAVE)
+        wait_for_line(proc, fault_launcher.PAUSED_IN_SAVE)
         with pytest.raises(SystemExit) as refused:  # A second run while the first one lives.
             cli.main(args)
         assert refused.value.code == 2
@@ -193,7 +189,7 @@ def test_sigterm_finishes_the_step_writes_a_checkpoint_and_the_same_command_cont
 ):
     workdir = tmp_path / "run"
     args = argv(workdir, source_dir, data_dir)
-    proc = spawn(args, **{faults.SIGNAL_AT_STEP_ENV: "13:SIGTERM"})
+    proc = spawn(args, "--signal-at-step", "13:SIGTERM")
     _, err = proc.communicate(timeout=TIMEOUT_S)
     assert proc.returncode == 143, err
     assert "received SIGTERM: finishing the current step and writing a checkpoint" in err
@@ -213,7 +209,11 @@ def test_sigterm_finishes_the_step_writes_a_checkpoint_and_the_same_command_cont
 def test_sigint_stops_with_a_checkpoint_and_status_130(
     reference, copy_of_base, source_dir, data_dir, monkeypatch, capsys
 ):
-    monkeypatch.setenv(faults.SIGNAL_AT_STEP_ENV, "27:SIGINT")
+    monkeypatch.setattr(
+        loop_lib,
+        "make_train_step",
+        fault_launcher.signalling(loop_lib.make_train_step, "27:SIGINT"),
+    )
     before = signal.getsignal(signal.SIGINT)
     assert cli.main(argv(copy_of_base, source_dir, data_dir)) == 130
     assert "stopped by SIGINT after step 27, with a checkpoint" in capsys.readouterr().err
@@ -286,7 +286,7 @@ def test_missing_file_falls_back_and_keep_never_deletes_the_last_good_one(tiny, 
 
     with Checkpoints(tmp_path, keep=2) as checkpoints:
         with caplog.at_level(logging.WARNING, logger="train.checkpoint"):
-            step, restored, _ = checkpoints.restore_newest_good(state, lambda s, m: None)
+            step, restored, _ = checkpoints.resume(state, meta)
         assert step == 10 and int(restored.step) == 10
         assert "the checkpoint of step 20 is damaged (FileNotFoundError" in caplog.text
         assert checkpoints.all_steps() == [10]
@@ -596,8 +596,12 @@ def test_bad_input_exits_2_and_writes_nothing(
         lambda batch_size, mesh: check(batch_size, type("Mesh", (), {"shape": {"data": 2}})()),
     )
     workdir = tmp_path / "never"
+    args = argv(workdir, source_dir, data_dir, *extra)
+    if "--dataset" in extra:  # --source_dir is for the Python sources only
+        at = args.index("--source_dir")
+        del args[at : at + 2]
     with pytest.raises(SystemExit) as info:
-        cli.main(argv(workdir, source_dir, data_dir, *extra))
+        cli.main(args)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
     assert not workdir.exists()

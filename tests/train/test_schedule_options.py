@@ -31,16 +31,30 @@ def _expected(schedule, steps: int) -> np.ndarray:
 
 def test_expression_schedule_is_the_learning_rate(tiny, tmp_path):
     text = "linear_warmup(peak, warmup_steps) >> cosine_decay(peak, decay_steps, end_value=0.01)"
-    config = tiny(tmp_path / "run", schedule=text, steps=20, warmup_steps=4, checkpoint_every=10,
-                  eval_every=10)
+    config = tiny(
+        tmp_path / "run",
+        schedule=text,
+        steps=20,
+        warmup_steps=4,
+        checkpoint_every=10,
+        eval_every=10,
+    )
     run(config)
     expected = warmup_jax.linear_warmup(3e-3, 4) >> warmup_jax.cosine_decay(3e-3, 16, 0.01)
     np.testing.assert_array_equal(_lrs(tmp_path / "run"), _expected(expected, 20))
 
 
 def test_one_step_ahead_and_scaled_peak(tiny, tmp_path):
-    config = tiny(tmp_path / "run", steps=20, warmup_steps=4, warmup_one_step_ahead=True,
-                  scale_lr="sqrt", base_batch_size=16, checkpoint_every=10, eval_every=10)
+    config = tiny(
+        tmp_path / "run",
+        steps=20,
+        warmup_steps=4,
+        warmup_one_step_ahead=True,
+        scale_lr="sqrt",
+        base_batch_size=16,
+        checkpoint_every=10,
+        eval_every=10,
+    )
     run(config)
     peak = 3e-3 * (4 / 16) ** 0.5  # batch 4 from a peak tuned at batch 16
     expected = warmup_jax.cosine_schedule_with_warmup(peak, 4, 20, warmup_one_step_ahead=True)
@@ -56,8 +70,14 @@ def test_scale_lr_needs_a_base_batch_size(tiny, tmp_path):
 
 def test_rewarmup_continues_a_finished_run_and_resumes_exactly(tiny, tmp_path):
     first = dict(steps=20, warmup_steps=4, checkpoint_every=10, eval_every=10)
-    more = dict(steps=40, warmup_steps=4, checkpoint_every=10, eval_every=10, rewarmup_steps=5,
-                rewarmup_peak_lr=1e-3)
+    more = dict(
+        steps=40,
+        warmup_steps=4,
+        checkpoint_every=10,
+        eval_every=10,
+        rewarmup_steps=5,
+        rewarmup_peak_lr=1e-3,
+    )
     run(tiny(tmp_path / "a", **first))
     original = _rows(tmp_path / "a")
     # Without the option, training on with more steps changes the schedule: refused.
@@ -88,7 +108,9 @@ def test_interrupted_rewarmup_equals_an_uninterrupted_one(tiny, tmp_path):
         run(tiny(tmp_path / name, **more))
 
     def numbers(name):
-        return [(r["step"], r["train/learning_rate"], r["train/loss"]) for r in _rows(tmp_path / name)]
+        return [
+            (r["step"], r["train/learning_rate"], r["train/loss"]) for r in _rows(tmp_path / name)
+        ]
 
     assert numbers("a") == numbers("b")
 
@@ -100,8 +122,14 @@ def test_rewarmup_without_a_checkpoint_is_refused(tiny, tmp_path):
 
 def test_cli_rejects_a_malformed_expression_with_its_position(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["--schedule", "linear_warmup(peak, 10) >> cosine_decay(peak, 90", "--workdir",
-              "/tmp/never-written"])
+        main(
+            [
+                "--schedule",
+                "linear_warmup(peak, 10) >> cosine_decay(peak, 90",
+                "--workdir",
+                "/tmp/never-written",
+            ]
+        )
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "expected ',' or ')', found the end at column 49" in err

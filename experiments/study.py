@@ -1,6 +1,6 @@
 """The warmup study: which learning-rate strategies train, at which peak LRs, and how well.
 
-``python -m train.study --out DIR`` trains the ``small`` preset on the embedded Python-source data
+``python -m experiments.study --out DIR`` trains the ``small`` preset on the embedded Python-source data
 over a grid of peak learning rates, for five strategies:
 
 * ``constant``: the peak LR from the first step (no warmup, no decay);
@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from benchmarks.timing import markdown_table
 from train.config import ConfigError, RunConfig, make_config
 
 STUDY_JSON, STUDY_MD, STUDY_PNG = "study.json", "study.md", "study.png"
@@ -169,7 +170,7 @@ def _json_number(value: Any) -> float | None:
 def record(spec: RunSpec, config: RunConfig) -> dict[str, Any] | None:
     """The study's record of a finished run, from its workdir; None if it has no result yet."""
     from train.logging import read_metrics  # noqa: PLC0415
-    from train.state import make_schedule  # noqa: PLC0415
+    from train.schedule import make_schedule  # noqa: PLC0415
 
     workdir = pathlib.Path(config.workdir)
     summary_path, stopped_path = workdir / "summary.json", workdir / STOPPED_FILE
@@ -386,13 +387,6 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"strategies": per_strategy, "warmup_vs_no_warmup": comparison}
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _fmt_lr(lr: float | None) -> str:
     return "-" if lr is None else f"{lr:g}"
 
@@ -564,7 +558,7 @@ def plot(
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from train.logging import read_metrics  # noqa: PLC0415
-    from train.state import make_schedule  # noqa: PLC0415
+    from train.schedule import make_schedule  # noqa: PLC0415
 
     strategies, lrs = _order(records)
     groups = _groups(records)
@@ -717,7 +711,7 @@ def _strategy_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     """The study's command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m train.study",
+        prog="python -m experiments.study",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -779,13 +773,13 @@ def plan_from_args(args: argparse.Namespace) -> tuple[list[RunSpec], dict[str, A
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m train.study``."""
+    """Entry point of ``python -m experiments.study``."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         grid, overrides = plan_from_args(args)
         started = time.perf_counter()
-        command = "python -m train.study " + " ".join(
+        command = "python -m experiments.study " + " ".join(
             shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
         )
         run_study(args.out, grid, args.preset, overrides, args.keep_checkpoints, command=command)

@@ -8,7 +8,7 @@ import math
 import pytest
 
 import warmup_jax as wj
-from train import study
+from experiments import study
 from train.logging import read_metrics
 
 # LR 10 without warmup ends above the initial loss; LR 1000 makes the loss non-finite within a few
