@@ -21,6 +21,7 @@ import socket
 import sys
 from typing import Any
 
+from train import faults
 from train.config import ConfigError
 
 LOCK_FILE = "train.lock"
@@ -80,10 +81,28 @@ class WorkdirLock:
             return {}
         return holder if isinstance(holder, dict) else {}
 
+    def _open(self) -> int:
+        """Opens (or creates) the lock file itself, never a file a link points to."""
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except IsADirectoryError:
+            raise ConfigError(
+                f"{self.path} is a folder, where the workdir's lock file belongs: move it away "
+                "(it is not something this harness makes), or pass another --workdir"
+            ) from None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise ConfigError(
+                    f"{self.path} is a symbolic link: the lock is never written through a link "
+                    "(it could overwrite the file it points to). Delete the link, or pass "
+                    "another --workdir"
+                ) from None
+            raise faults.WriteError.from_os_error(e) from e
+
     def _open_locked(self) -> tuple[int, dict[str, Any]]:
         """Opens the lock file and locks it; returns the fd and what a previous holder wrote."""
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

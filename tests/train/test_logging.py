@@ -48,6 +48,32 @@ def test_resume_drops_rows_from_the_checkpoint_on(tiny, tmp_path):
     logger.write(_rows(5, 10))
     logger.close()
     assert read_metrics(tmp_path) == _rows(0, 10)
+    # The torn line was kept aside, not dropped.
+    assert (tmp_path / "metrics.jsonl.damaged").read_bytes() == b'{"step": 8, "tra\n'
+
+
+DAMAGED_LINES = [
+    b"this is not JSON",
+    b'{"step": 2, "train/loss": \xff\xfe}',  # not UTF-8
+    b'{"step": 3, "train/loss": 4.9}',  # no learning rate: plots could not draw it
+    b"[1, 2, 3]",
+    b'{"step": "4", "train/learning_rate": 0.1, "train/loss": 4.9}',
+]
+
+
+def test_damaged_lines_are_kept_aside_with_a_warning_that_names_the_file(tiny, tmp_path, caplog):
+    good = _rows(0, 6)
+    lines = [json.dumps(r).encode() for r in good]
+    mixed = lines[:2] + DAMAGED_LINES[:2] + lines[2:4] + DAMAGED_LINES[2:] + lines[4:]
+    (tmp_path / "metrics.jsonl").write_bytes(b"\n".join(mixed) + b"\n")
+    assert read_metrics(tmp_path) == good  # Reading never trips on them.
+    with caplog.at_level("WARNING"):
+        RunLogger(tiny(tmp_path), tmp_path, start_step=5).close()
+    aside = tmp_path / "metrics.jsonl.damaged"
+    assert aside.read_bytes() == b"".join(line + b"\n" for line in DAMAGED_LINES)
+    assert "had 5 line(s) that are not metric rows" in caplog.text and str(aside) in caplog.text
+    assert read_metrics(tmp_path) == good[:5]
+    assert b"not JSON" not in (tmp_path / "metrics.jsonl").read_bytes()
 
 
 def test_wandb_missing_is_a_clear_error(tiny, tmp_path, monkeypatch):
