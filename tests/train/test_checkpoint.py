@@ -112,3 +112,36 @@ def test_a_checkpoint_written_by_0_1_0_resumes_under_todays_names(tiny, tmp_path
     old["schedule"]["arguments"]["schedules"][1]["arguments"]["final_value"] = 1e-4
     with pytest.raises(ResumeError, match="end_value: 0.0001 in the checkpoint, 0.0 now"):
         check_resume(old, now, "old")
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda m: m.pop("data_fingerprint"), "it has no data_fingerprint"),
+        (lambda m: m.update(config=None), "its config and schedule must be JSON objects"),
+        (lambda m: m.update(schedule_changes=5), "its schedule_changes must be a list"),
+        (lambda m: m.update(data_fingerprint=7), "its data_fingerprint must be a string"),
+    ],
+)
+def test_a_hand_edited_meta_is_refused_with_what_is_wrong(tiny, tmp_path, edit, problem):
+    config = tiny(tmp_path)
+    saved = _meta(config)
+    edit(saved)
+    with pytest.raises(ResumeError, match="its meta .* is not what this harness writes") as info:
+        check_resume(saved, _meta(config), "ckpt 10")
+    assert problem in str(info.value)
+
+
+def test_a_meta_that_is_a_json_list_is_refused_through_resume(tiny, tmp_path):
+    config = tiny(tmp_path)
+    model = ByteTransformer(config.model, config.seq_len)
+    state = create_train_state(config, model, make_optimizer(config, make_schedule(config)))
+    with Checkpoints(tmp_path, keep=2) as checkpoints:
+        checkpoints.save(10, state, _meta(config))
+    # Replace the meta item on disk by a JSON list, as a hand edit might.
+    meta_file = tmp_path / "checkpoints" / "10" / "meta" / "metadata"
+    assert json.loads(meta_file.read_text())["data_fingerprint"] == "abc"
+    meta_file.write_text("[1, 2, 3]")
+    with Checkpoints(tmp_path, keep=2) as checkpoints:
+        with pytest.raises(ResumeError, match="it is a JSON list, not an object"):
+            checkpoints.resume(state, _meta(config))
