@@ -1,9 +1,10 @@
 """Every benchmark, one after another, into one report: ``results/BENCHMARKS.md``.
 
-Runs ``overhead``, ``host_lr``, ``schedule_eval`` and ``scaling`` and writes the machine, the
+Runs ``overhead``, ``host_lr``, ``schedule_eval``, ``scaling`` and (where tensorflow-datasets
+is installed) ``end_to_end``, and writes the machine, the
 versions, the exact command, and a table per benchmark (medians, spreads, ratios) to ``--out``,
-with all the figures as JSON beside it (``--json``). Needs jax, flax and optax only: the batches
-are synthetic, so neither tensorflow-datasets nor the prepared data set is used.
+with all the figures as JSON beside it (``--json``). All but ``end_to_end`` need jax, flax and
+optax only: their batches are synthetic.
 Usage: ``python -m benchmarks.all [--quick] [--out results/BENCHMARKS.md] [--json PATH]``.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import pathlib
 import shlex
 import subprocess
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmarks import host_lr, overhead, scaling, schedule_eval
+from benchmarks import end_to_end, host_lr, overhead, scaling, schedule_eval
 from benchmarks.timing import machine, markdown_table, write_json
 
 DEFAULT_OUT = "results/BENCHMARKS.md"
@@ -29,6 +31,7 @@ TITLES = {
     "host_lr": "In-graph LR against the host-driven LR (`python -m benchmarks.host_lr`)",
     "schedule_eval": "Evaluating schedules (`python -m benchmarks.schedule_eval`)",
     "scaling": "Data-parallel scaling (`python -m benchmarks.scaling`)",
+    "end_to_end": "The harness end to end against its step alone (`python -m benchmarks.end_to_end`)",
 }
 
 
@@ -56,6 +59,12 @@ def default_suite(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "host_lr": lambda: host_lr.run(quick),
         "schedule_eval": lambda: schedule_eval.run(quick),
         "scaling": lambda: scaling.run(quick),
+        # The harness itself, on its real data: only where tensorflow-datasets is installed.
+        **(
+            {"end_to_end": lambda: end_to_end.run(quick)}
+            if importlib.util.find_spec("tensorflow_datasets") is not None
+            else {}
+        ),
     }
 
 
@@ -64,6 +73,7 @@ MARKDOWN = {
     "host_lr": host_lr.to_markdown,
     "schedule_eval": schedule_eval.to_markdown,
     "scaling": scaling.to_markdown,
+    "end_to_end": end_to_end.to_markdown,
 }
 
 
@@ -86,8 +96,10 @@ def headlines(reports: dict[str, dict[str, Any]]) -> list[list[str]]:
     if "overhead" in reports:
         rows.append(
             [
-                "train step with warmup + cosine / with constant LR (worst preset, median)",
-                f"{reports['overhead']['ratio']:.3f}",
+                "train step with warmup + cosine / with constant LR (worst preset, paired, 95% CI)",
+                f"{reports['overhead']['ratio']:.4f} ({reports['overhead']['ratio_low']:.4f} to "
+                f"{reports['overhead']['ratio_high']:.4f}): a 1% cost "
+                f"{reports['overhead']['verdict']}",
             ]
         )
     if "host_lr" in reports:
@@ -122,6 +134,23 @@ def headlines(reports: dict[str, dict[str, Any]]) -> list[list[str]]:
                     f"{last['speedup_vs_1']:.2f}x",
                 ]
             )
+    if "end_to_end" in reports:
+        for row in reports["end_to_end"]["rows"]:
+            rows.append(
+                [
+                    f"harness end to end / its compiled step alone, {row['preset']} "
+                    f"(target {row['target']})",
+                    f"{row['ratio']:.3f}",
+                ]
+            )
+            if "k10_over_k1" in row:
+                rows.append(
+                    [
+                        f"harness end to end, --steps_per_call 10 / 1, {row['preset']} "
+                        f"(target {end_to_end.SCAN_TARGET}x)",
+                        f"{row['k10_over_k1']:.2f}x",
+                    ]
+                )
     return rows
 
 

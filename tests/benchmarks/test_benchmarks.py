@@ -12,10 +12,11 @@ import subprocess
 import sys
 
 import jax
+import numpy as np
 import pytest
 
 from benchmarks import all as all_benchmarks
-from benchmarks import host_lr, overhead, scaling
+from benchmarks import host_lr, overhead, scaling, timing
 from benchmarks.common import MAX_STEPS_PER_CALL, setup
 from tests.train.conftest import CompileLog
 
@@ -23,7 +24,7 @@ from tests.train.conftest import CompileLog
 @pytest.fixture(scope="module")
 def overhead_report():
     # The tiny preset measured twice: two real rows, so "worst preset" has something to pick from.
-    return overhead.run(presets=("tiny", "tiny"), plan={"tiny": (2, 3)})
+    return overhead.run(presets=("tiny", "tiny"), plan={"tiny": (2, 6, None)})
 
 
 @pytest.fixture(scope="module")
@@ -32,25 +33,95 @@ def host_lr_report():
     return host_lr.run(quick=True, steps_per_call=2, presets=("tiny",), plan={"tiny": (None, 2)})
 
 
-def test_overhead_ratio_is_the_worst_presets_ratio_of_medians(overhead_report):
+def test_overhead_ratio_is_the_worst_presets_paired_ratio(overhead_report):
     rows = overhead_report["rows"]
     assert len(rows) == 2
     for row in rows:
-        assert row["warmup_cosine"]["n"] == row["constant"]["n"] == 3
-        assert row["ratio"] == row["warmup_cosine"]["median"] / row["constant"]["median"]
+        assert row["pairs"] == row["warmup_cosine"]["n"] == row["constant"]["n"] == 6
+        assert row["low"] <= row["ratio"] <= row["high"]
+        assert row["ratio_of_medians"] == row["warmup_cosine"]["median"] / row["constant"]["median"]
         assert row["schedule"]["schedule"] == "cosine_schedule_with_warmup"
-    assert overhead_report["ratio"] == max(row["ratio"] for row in rows)
+        assert row["verdict"]["outcome"] in ("ruled out", "visible", "not resolved")
+    worst = max(rows, key=lambda row: row["ratio"])
+    assert overhead_report["ratio"] == worst["ratio"]
+    assert (overhead_report["ratio_low"], overhead_report["ratio_high"]) == (
+        worst["low"],
+        worst["high"],
+    )
 
 
 def test_overhead_markdown_and_json(overhead_report, tmp_path):
     text = overhead.to_markdown(overhead_report)
-    assert f"Worst ratio: **{overhead_report['ratio']:.3f}**" in text
-    assert f"| {overhead_report['rows'][0]['ratio']:.3f} | 3 x 2 |" in text
+    assert f"worst ratio: **{overhead_report['ratio']:.4f}**" in text
+    row = overhead_report["rows"][0]
+    assert f"| {row['ratio']:.4f} | {row['low']:.4f} to {row['high']:.4f} |" in text
+    assert "| 6 x 2 |" in text
     path = tmp_path / "deep" / "overhead.json"
     from benchmarks.timing import write_json
 
     write_json(str(path), overhead_report)
     assert json.loads(path.read_text())["ratio"] == overhead_report["ratio"]
+
+
+def test_paired_alternates_the_order_and_stops_on_the_clock_after_even_rounds():
+    now = [0.0]
+    calls = []
+
+    def clock():
+        return now[0]
+
+    def call(name, seconds):
+        def run():
+            calls.append(name)
+            now[0] += seconds
+
+        return run
+
+    times = timing.paired(
+        call("a", 2.0), call("b", 1.0), pairs=100, warmup=1, budget_s=10.0, clock=clock
+    )
+    assert calls[:2] == ["a", "b"]  # The untimed warm-up round.
+    assert calls[2:6] == ["a", "b", "b", "a"]
+    assert times["a_first"] == [True, False, True, False]  # 12 s after 4 rounds: stop.
+    assert times["a"] == [2.0] * 4 and times["b"] == [1.0] * 4
+
+
+def test_paired_ratio_recovers_a_known_ratio_and_its_interval_covers_it():
+    rng = np.random.default_rng(1)
+    load = np.exp(rng.normal(0, 0.3, 400))  # Shared load: cancels inside each pair.
+    b = 1e-3 * load * np.exp(rng.normal(0, 0.005, 400))
+    a = 1.02 * 1e-3 * load * np.exp(rng.normal(0, 0.005, 400))
+    estimate = timing.paired_ratio(a, b)
+    assert estimate["n"] == 400
+    assert estimate["low"] < 1.02 < estimate["high"]
+    assert estimate["high"] - estimate["low"] < 0.003  # Resolves far better than 1%.
+    assert timing.verdict(estimate, 1.01)["outcome"] == "visible"
+    assert timing.verdict(timing.paired_ratio(b, b * 1.001), 1.01)["outcome"] == "ruled out"
+    assert timing.paired_ratio(a, b) == estimate  # Seeded: the same times, the same report.
+
+
+def test_verdict_not_resolved_estimates_the_pairs_needed():
+    estimate = {"ratio": 1.005, "low": 0.995, "high": 1.015, "n": 100}
+    judged = timing.verdict(estimate, 1.01)
+    assert judged["outcome"] == "not resolved"
+    # Half-width above the ratio log(1.015/1.005) must shrink to log(1.01/1.005).
+    half, distance = np.log(1.015 / 1.005), np.log(1.01 / 1.005)
+    assert judged["pairs_needed"] == int(np.ceil(100 * (half / distance) ** 2))
+    text = timing.describe_verdict({**estimate, "confidence": 0.95}, 1.01)
+    assert "not resolved; about" in text and "pairs" in text
+
+
+def test_paired_ratio_refuses_bad_times():
+    with pytest.raises(ValueError, match="equally long"):
+        timing.paired_ratio([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="positive"):
+        timing.paired_ratio([1.0, 0.0], [1.0, 1.0])
+
+
+def test_trimmed_mean():
+    assert timing.trimmed_mean([1, 2, 3, 4, 100], 0.2) == 3.0
+    assert timing.trimmed_mean([1, 2, 3], 0.0) == 2.0
+    assert timing.trimmed_mean([1, 5], 0.5) == 3.0  # Nothing left: the median.
 
 
 def test_host_lr_figures_follow_from_the_timings(host_lr_report):
@@ -127,7 +198,7 @@ def test_all_writes_the_report_with_machine_command_and_every_table(
     assert "Generated by `python -m benchmarks.all --quick --out " in text
     assert "(commit 1111111) (quick: fewer repetitions)." in text
     assert f"| jax, flax, optax | {jax.__version__}, " in text
-    assert f"| {overhead_report['ratio']:.3f} |" in text  # The headline figure.
+    assert f"| {overhead_report['ratio']:.4f} ({overhead_report['ratio_low']:.4f} to " in text
     assert f"| {host_lr_report['in_graph_over_host']:.2f}x |" in text
     assert "## Schedule overhead in the train step" in text and "## In-graph LR" in text
     figures = json.loads(out.with_suffix(".json").read_text())
