@@ -34,7 +34,9 @@ from warmup_jax.decays import (
     piecewise_constant,
     polynomial_decay,
 )
+from warmup_jax.durations import TrainingLength, to_steps, training_length
 from warmup_jax.expressions import parse
+from warmup_jax.groups import LayerDecay, ParamGroups, Rule, decay_mask
 from warmup_jax.hf import (
     SCHEDULE_NAMES,
     WSD_DECAY_TYPES,
@@ -50,11 +52,27 @@ from warmup_jax.hf import (
     schedule_by_name,
     wsd_schedule,
 )
+from warmup_jax.hyperparams import (
+    HyperparamSchedules,
+    ScheduledHyperparamsState,
+    hyperparam_schedules,
+    hyperparams_at,
+    scheduled,
+)
 from warmup_jax.onecycle import (
     INTERPOLATE_TYPES,
     cosine_onecycle,
     linear_onecycle,
     piecewise_interpolate,
+)
+from warmup_jax.plateau import (
+    PlateauSettings,
+    PlateauState,
+    plateau_init,
+    plateau_scale,
+    plateau_update,
+    scale_by_plateau,
+    update_plateau,
 )
 from warmup_jax.scaling import SCALING_RULES, scale_peak_lr
 from warmup_jax.torch_family import (
@@ -103,7 +121,15 @@ __all__ = [
     "WARMUP_TYPES",
     "WSD_DECAY_TYPES",
     "WSD_WARMUP_TYPES",
+    "HyperparamSchedules",
+    "LayerDecay",
+    "ParamGroups",
+    "PlateauSettings",
+    "PlateauState",
+    "Rule",
     "Schedule",
+    "ScheduledHyperparamsState",
+    "TrainingLength",
     "chained_scheduler",
     "constant",
     "constant_lr",
@@ -120,11 +146,14 @@ __all__ = [
     "cyclic_lr",
     "cyclic_momentum",
     "cyclic_schedule",
+    "decay_mask",
     "exponential_decay",
     "exponential_lr",
     "exponential_warmup",
     "from_config",
     "from_epochs",
+    "hyperparam_schedules",
+    "hyperparams_at",
     "inverse_sqrt_decay",
     "inverse_sqrt_schedule",
     "inverse_time_decay",
@@ -144,19 +173,27 @@ __all__ = [
     "parse",
     "piecewise_constant",
     "piecewise_interpolate",
+    "plateau_init",
+    "plateau_scale",
+    "plateau_update",
     "polynomial_decay",
     "polynomial_decay_schedule_with_warmup",
     "polynomial_lr",
     "radam_warmup",
     "registered_names",
     "rewarmup",
+    "scale_by_plateau",
     "scale_peak_lr",
     "schedule_by_name",
+    "scheduled",
     "sequential_lr",
     "step_lr",
+    "to_steps",
+    "training_length",
     "tri_stage",
     "untuned_exponential_warmup",
     "untuned_linear_warmup",
+    "update_plateau",
     "warmup",
     "warmup_stable_decay",
     "with_warmup",

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from warmup_jax import _checks, _legacy, _steps
+from warmup_jax import _checks, _legacy, _steps, durations
 
 Array = jax.Array
 StepFn = Callable[[Array], Array]
@@ -30,6 +30,9 @@ StepFn = Callable[[Array], Array]
 _REGISTRY: dict[str, Callable[..., Schedule]] = {}
 _CONFIG_KEY = "schedule"  # the constructor's name; its arguments go under _ARGUMENTS_KEY
 _ARGUMENTS_KEY = "arguments"
+# Present only for schedules built from durations ("10%", "2ep", ...): {argument: as given}. The
+# arguments hold the steps they resolved to, so the config rebuilds without any context.
+_DURATIONS_KEY = "durations"
 # Schedules nest (a warmup around a join of decays, ...) at most this deep. Configs and
 # expressions from untrusted text are refused beyond it with a ValueError, so nothing that reads,
 # prints, compares or evaluates a schedule can run out of stack. Long chains (a >> b >> c ...)
@@ -61,6 +64,7 @@ class Schedule:
         "_fn",
         "_name",
         "_arguments",
+        "_durations",
         "_warmup_steps",
         "_end_step",
         "_holds_from",
@@ -87,6 +91,7 @@ class Schedule:
         # Filled in by @register with the public constructor that made this schedule.
         self._name: str | None = None
         self._arguments: dict[str, Any] = {}
+        self._durations: dict[str, Any] = {}
         self._depth = 1
 
     def __call__(self, step: Any) -> Array:
@@ -105,6 +110,12 @@ class Schedule:
     def arguments(self) -> dict[str, Any]:
         """The arguments the constructor was called with (defaults filled in)."""
         return dict(self._arguments)
+
+    @property
+    def durations(self) -> dict[str, Any]:
+        """The length arguments that were given as durations, as given (``{"warmup_steps":
+        "10%"}``); :attr:`arguments` holds the steps they resolved to. Empty for steps."""
+        return dict(self._durations)
 
     @property
     def warmup_steps(self) -> int:
@@ -130,37 +141,48 @@ class Schedule:
         """A JSON-serializable dict that :func:`warmup_jax.from_config` turns back into this schedule.
 
         The form is ``{"schedule": CONSTRUCTOR_NAME, "arguments": {NAME: VALUE, ...}}``, with
-        nested schedules in the same form.
+        nested schedules in the same form. A schedule given durations (``"10%"``, ``"2ep"``, see
+        :mod:`warmup_jax.durations`) has the steps they resolved to among its arguments and the
+        durations as given under ``"durations": {NAME: DURATION, ...}``.
 
         Raises:
           TypeError: if the schedule holds something that is not a number, string, list or
             warmup_jax schedule (for example a plain optax schedule passed to ``with_warmup``).
         """
+        return self._config(record=True)
+
+    def _config(self, record: bool) -> dict[str, Any]:
+        """The config, with the durations records (``record``) or without (for ``==``)."""
         if self._name is None:
             raise TypeError("only schedules made by warmup_jax's constructors have a config.")
         arguments = {
-            key: _encode(value, f"{self.name}.{key}") for key, value in self._arguments.items()
+            key: _encode(value, f"{self.name}.{key}", record)
+            for key, value in self._arguments.items()
         }
-        return {_CONFIG_KEY: self.name, _ARGUMENTS_KEY: arguments}
+        config = {_CONFIG_KEY: self.name, _ARGUMENTS_KEY: arguments}
+        if record and self._durations:
+            config[_DURATIONS_KEY] = dict(self._durations)
+        return config
 
     def to_json(self) -> str:
         """The config as a JSON string with sorted keys (stable for comparisons and files)."""
         return json.dumps(self.to_config(), sort_keys=True)
 
     def __eq__(self, other: object) -> bool:
-        """Schedules are equal when their configs are (``2 == 2.0``, as in Python)."""
+        """Schedules are equal when their configs are (``2 == 2.0``, as in Python), durations
+        records aside: ``"10%"`` of 1000 steps and ``100`` are the same schedule."""
         if not isinstance(other, Schedule):
             return NotImplemented
         if self is other:
             return True
         try:
-            return self.to_config() == other.to_config()
+            return self._config(record=False) == other._config(record=False)
         except TypeError:  # holds a plain callable: compare what was passed
             return self._name == other._name and self._arguments == other._arguments
 
     def __hash__(self) -> int:
         try:
-            return hash(_freeze(self.to_config()))
+            return hash(_freeze(self._config(record=False)))
         except TypeError:  # holds a plain callable: hash what __eq__ compares
             return hash((self._name, _freeze(self._arguments)))
 
@@ -171,6 +193,8 @@ class Schedule:
     def __reduce__(self) -> tuple[Any, ...]:
         if self._name is None:
             raise TypeError("only schedules made by warmup_jax's constructors can be pickled.")
+        if self._durations:
+            return (_rebuild, (self._name, self._arguments, self._durations))
         return (_rebuild, (self._name, self._arguments))
 
     def __rshift__(self, other: Any) -> Schedule:
@@ -189,9 +213,15 @@ class Schedule:
         return product(other, self)
 
 
-def _rebuild(name: str, arguments: dict[str, Any]) -> Schedule:
-    """Unpickling: the constructor ``name`` called again with ``arguments``."""
-    return _REGISTRY[name](**arguments)
+def _rebuild(
+    name: str, arguments: dict[str, Any], record: dict[str, Any] | None = None
+) -> Schedule:
+    """Unpickling: the constructor ``name`` called again with ``arguments`` (steps), and the
+    durations they were resolved from, if any, recorded again."""
+    made = _REGISTRY[name](**arguments)
+    if record:
+        made._durations = dict(record)
+    return made
 
 
 def _freeze(value: Any) -> Any:
@@ -208,13 +238,13 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _encode(value: Any, where: str) -> Any:
+def _encode(value: Any, where: str, record: bool = True) -> Any:
     if isinstance(value, Schedule):
-        return value.to_config()
+        return value._config(record)
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
     if isinstance(value, list):
-        return [_encode(v, where) for v in value]
+        return [_encode(v, where, record) for v in value]
     raise TypeError(
         f"{where} is {_checks.safe_repr(value)}, which has no JSON form. Only warmup_jax "
         "schedules, numbers, strings and lists can be saved; build the schedule from warmup_jax "
@@ -249,7 +279,7 @@ def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
     if (
         not isinstance(name, str)
         or not isinstance(arguments, Mapping)
-        or set(config) - {_CONFIG_KEY, _ARGUMENTS_KEY}
+        or set(config) - {_CONFIG_KEY, _ARGUMENTS_KEY, _DURATIONS_KEY}
         or not all(isinstance(key, str) for key in arguments)
     ):
         shown = _checks.safe_repr(config)
@@ -260,12 +290,18 @@ def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
     name, arguments = _legacy.upgrade(name, dict(arguments))
     if name not in _REGISTRY:
         raise ValueError(f"{where}: {_checks.unknown('schedule', name, _REGISTRY)}.")
+    record = None
+    if _DURATIONS_KEY in config:
+        record = durations.check_record(config[_DURATIONS_KEY], arguments, f"{where}.{name}")
     decoded = {
         k: _decode(v, f"{where}.{name}.{_checks.shorten(k)}", depth + 1)
         for k, v in arguments.items()
     }
     try:
-        return _REGISTRY[name](**decoded)
+        made = _REGISTRY[name](**decoded)
+        if record:
+            made._durations = record
+        return made
     except TypeError as error:
         raise ValueError(
             f"{where}: the config for {name!r} does not fit its arguments: "
@@ -275,11 +311,18 @@ def _decode_schedule(config: Any, where: str, depth: int) -> Schedule:
         raise ValueError(f"{where}: {error}") from None
 
 
-def from_config(config: Mapping[str, Any] | str | bytes) -> Schedule:
+def from_config(
+    config: Mapping[str, Any] | str | bytes, *, length: durations.TrainingLength | None = None
+) -> Schedule:
     """Rebuilds a schedule from :meth:`Schedule.to_config` output (a dict or its JSON text).
 
     Configs written by warmup_jax 0.1.0, with its argument names (``final_value``, ``strategy``,
     ...), load to the same schedule under today's names.
+
+    A config written by :meth:`Schedule.to_config` holds steps, so it needs no context even when
+    the schedule was given durations. A config written by hand may give a duration as an argument
+    (``"warmup_steps": "10%"``): it is resolved against ``length``, or the current
+    :func:`warmup_jax.training_length` block when ``length`` is ``None``.
 
     >>> import warmup_jax
     >>> s = warmup_jax.cosine_schedule_with_warmup(1e-3, 10, 100)
@@ -301,7 +344,8 @@ def from_config(config: Mapping[str, Any] | str | bytes) -> Schedule:
                 f"config: not valid JSON: {_checks.shorten(str(error), 200)}"
             ) from None
     try:
-        return _decode_schedule(config, "config", 1)
+        with durations.using(length):
+            return _decode_schedule(config, "config", 1)
     except RecursionError:  # a Python dict nested past what even the depth check can walk
         raise _too_deep("config") from None
 
@@ -380,6 +424,7 @@ def register(constructor: F) -> F:
             depth = max(depth, inner)
         if depth + 1 > MAX_DEPTH:
             raise _too_deep(f"{name}()")
+        arguments, record = durations.resolve_arguments(arguments)
         made = constructor(**arguments)
         stamped = Schedule(
             made._fn,
@@ -389,6 +434,7 @@ def register(constructor: F) -> F:
         )
         stamped._name = name
         stamped._arguments = arguments
+        stamped._durations = record
         stamped._depth = depth + 1
         return stamped
 

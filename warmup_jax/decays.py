@@ -128,7 +128,7 @@ def polynomial_decay(
     def fn(step: jax.Array) -> jax.Array:
         step = jnp.maximum(step, 0)
         # s in (m - 1) D + (0, D]: m = ceil(s / D), 1 at step 0; the horizon is m D.
-        m = jnp.maximum((step + (decay_steps - 1)) // decay_steps, 1)
+        m = jnp.maximum((step - 1) // decay_steps + 1, 1)  # no int32 overflow near 2**31
         inside = step - (m - 1) * decay_steps  # in (0, D], exactly
         left = as_float(decay_steps - inside) / (as_float(m) * decay_steps)  # 1 - s / (m D)
         return end_value + (init_value - end_value) * left**power

@@ -12,6 +12,8 @@ call can be pasted into ``parse`` or a ``--schedule`` flag, with the same argume
   ``a.end_step``); ``a * b`` multiplies schedules and numbers (:func:`warmup_jax.multiply`), and
   two numbers multiply to a number. ``*`` binds tighter than ``>>``, as in Python.
 * Calls take numbers (``1000`` is an int, ``1e3`` and ``3e-4`` are floats, as in Python),
+  durations wherever a length goes (``10%``, ``2ep``, ``375Mtok``, ``1e5ex``, ``500st``, quoted
+  or not; see :mod:`warmup_jax.durations`, and pass ``length=`` to :func:`parse`),
   quoted strings, ``True``/``False``/``None`` (or ``true``/``false``/``none``), lists ``[1, 2]``,
   tuples, dicts ``{4: 0.1}``, nested expressions and the variables passed to :func:`parse` (such as ``peak``),
   positionally or as ``name=value``. A call may be written ``wj.NAME(...)`` or
@@ -26,7 +28,7 @@ Nothing is evaluated as Python: the text is tokenized and parsed by the grammar
     chain   := product (">>" product)*
     product := unary ("*" unary)*
     unary   := "-" unary | atom
-    atom    := NUMBER | STRING | NAME | call | "[" [items] "]" | "(" chain ["," [items]] ")"
+    atom    := NUMBER | DURATION | STRING | NAME | call | "[" [items] "]" | "(" chain ["," [items]] ")"
              | "{" [chain ":" chain ("," chain ":" chain)* [","]] "}"
     call    := [("wj" | "warmup_jax") "."] NAME "(" [arg ("," arg)* [","]] ")"
     arg     := [NAME "="] chain
@@ -48,6 +50,7 @@ from warmup_jax import _checks
 from warmup_jax._schedule import _REGISTRY, Schedule
 from warmup_jax.compose import product, sequence
 from warmup_jax.decays import constant
+from warmup_jax.durations import TrainingLength, using
 from warmup_jax.hf import schedule_by_name
 from warmup_jax.scaling import scale_peak_lr
 
@@ -56,7 +59,9 @@ _WINDOW = 40  # characters of context on each side of an error's column
 
 _TOKEN = re.compile(
     r"""(?:
-        (?P<number>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9_]+)?)
+        (?P<duration>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9_]+)?
+            (?:%|[kKMGBT]?(?:tok|ex|st)(?![A-Za-z0-9_])|ep(?![A-Za-z0-9_])))
+      | (?P<number>(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9_]+)?)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
       | (?P<string>'[^'\n]*'|"[^"\n]*")
       | (?P<op>>>|[-*(),=.\[\]{}:])
@@ -152,6 +157,8 @@ class _Parser:
                 value = self._number(token_text, position)
             elif kind == "string":
                 value = token_text[1:-1]
+            elif kind == "duration":  # 10%, 2ep, 375Mtok: the string "10%", "2ep", ...
+                kind, value = "string", token_text
             tokens.append(_Token(kind, token_text, position, value))
             position = match.end()
 
@@ -427,12 +434,19 @@ def _shown(signature: inspect.Signature) -> str:
     return f"({', '.join(parts)})"
 
 
-def parse(text: str, variables: Mapping[str, Any] | None = None) -> Schedule:
+def parse(
+    text: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    length: TrainingLength | None = None,
+) -> Schedule:
     """Turns a schedule expression into a schedule (see the module docstring for the language).
 
     Args:
       text: the expression, e.g. ``"linear_warmup(1e-3, 1000) >> cosine_decay(1e-3, 9000)"``.
       variables: names the expression may use as values, e.g. ``{"peak": 3e-4, "steps": 10000}``.
+      length: what durations (``10%``, ``2ep``, ``375Mtok``) are resolved against; ``None``: the
+        current :func:`warmup_jax.training_length` block, if any.
 
     Raises:
       ValueError: for a malformed expression or bad arguments; the message shows where.
@@ -443,13 +457,20 @@ def parse(text: str, variables: Mapping[str, Any] | None = None) -> Schedule:
     >>> s = parse("linear_warmup(peak, 10) >> cosine_decay(peak, 90)", {"peak": 1e-3})
     >>> s.name, float(s(10)), float(s(100))
     ('join', 0.0010000000474974513, 0.0)
+    >>> from warmup_jax import TrainingLength
+    >>> s = parse("linear_warmup(1.0, 10%) >> cosine_decay(1.0, '2ep')",
+    ...           length=TrainingLength(total_steps=1000, steps_per_epoch=450))
+    >>> s.arguments["boundaries"], s.end_step
+    ([100], 1000)
     """
     if not isinstance(text, str):
         raise ValueError(f"a schedule expression must be a string, got {_checks.describe(text)}.")
     if variables is not None and not isinstance(variables, Mapping):
         raise ValueError(f"variables must be a dict of names, got {_checks.describe(variables)}.")
     parser = _Parser(text, variables or {})
-    value = parser.evaluate(parser.parse())
+    tree = parser.parse()
+    with using(length):
+        value = parser.evaluate(tree)
     if isinstance(value, Schedule):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

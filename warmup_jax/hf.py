@@ -582,12 +582,28 @@ def schedule_by_name(name: str, peak_value: float, **kwargs: Any) -> Schedule:
     'cosine_schedule_with_warmup'
     >>> schedule_by_name("constant", 1e-3, num_warmup_steps=10).name
     'constant_schedule'
+
+    ``"reduce_lr_on_plateau"`` (transformers' ``get_reduce_on_plateau_schedule``, a torch
+    ``ReduceLROnPlateau``) is the constant ``peak_value``: its step-driven part. The drops come
+    from the metric, through :mod:`warmup_jax.plateau` (``scale_by_plateau`` and
+    ``update_plateau`` with ``PlateauSettings(convention="torch")``, whose defaults are torch's),
+    which multiplies this constant. ``num_warmup_steps`` and ``num_training_steps`` are dropped,
+    as ``get_scheduler`` does; ReduceLROnPlateau's own arguments belong to ``PlateauSettings``.
+    It is not in ``SCHEDULE_NAMES``, which lists the schedules that are a function of the step.
+
+    >>> schedule_by_name("reduce_lr_on_plateau", 1e-3, num_training_steps=100).name
+    'constant_schedule'
     """
     if name == "reduce_lr_on_plateau":
-        raise ValueError(
-            "'reduce_lr_on_plateau' depends on the validation loss, not on the step, so it cannot "
-            "live inside the compiled train step; pick one of: " + ", ".join(SCHEDULE_NAMES) + "."
-        )
+        unknown = sorted(set(kwargs) - set(_OPTIONAL_ARGUMENTS))
+        if unknown:
+            raise ValueError(
+                f"schedule 'reduce_lr_on_plateau' does not take {_checks.shorten(', '.join(unknown))}"
+                "; its settings (factor, patience, threshold, threshold_mode, cooldown, min_scale, "
+                "mode) go to warmup_jax.plateau.PlateauSettings, which drives the drops from the "
+                "validation metric."
+            )
+        return constant_schedule(peak_value)
     name = _checks.choice("name", name, SCHEDULE_NAMES)
     constructor = _BY_NAME[name]
     parameters = inspect.signature(constructor).parameters

@@ -275,8 +275,8 @@ CASES = [
     ),
     (
         wj.schedule_by_name,
-        dict(name="reduce_lr_on_plateau", peak_value=1e-3),
-        r"depends on the validation loss",
+        dict(name="reduce_lr_on_plateau", peak_value=1e-3, patience=2),
+        r"does not take patience; its settings .* go to warmup_jax.plateau.PlateauSettings",
     ),
 ]
 

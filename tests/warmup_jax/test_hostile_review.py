@@ -340,3 +340,12 @@ def test_hard_restarts_restart_on_the_exact_step_where_transformers_float64_does
     # transformers: (22 * (15 / 22)) % 1 is 0.9999999999999982 in float64, a factor of ~0.
     schedule = wj.cosine_with_hard_restarts_schedule_with_warmup(1.0, 0, 22, num_cycles=22)
     assert float(schedule(15)) == 1.0
+
+
+def test_polynomial_decay_cycle_does_not_overflow_int32_near_the_last_step():
+    # ceil(s / D) was computed as (s + D - 1) // D, which wraps in int32 for s near 2**31.
+    schedule = wj.polynomial_decay(1.0, 2, cycle=True)
+    last = 2**31 - 1
+    expected = 1.0 / 2**31  # m = 2**30, horizon 2**31: 1 - s / (m D)
+    assert float(schedule(last)) == pytest.approx(expected, rel=1e-6)
+    assert float(jax.jit(schedule)(jnp.int32(last))) == pytest.approx(expected, rel=1e-6)

@@ -1011,7 +1011,6 @@ def test_schedule_by_name_drops_unused_step_counts(name):
             dict(num_warmup_steps=10, num_training_steps=100, num_cycles=2),
         ),  # not its argument
         ("no_such_schedule", dict(num_warmup_steps=10, num_training_steps=100)),
-        ("reduce_lr_on_plateau", dict(num_warmup_steps=10, num_training_steps=100)),
     ],
 )
 def test_schedule_by_name_errors(name, kwargs):
@@ -1189,3 +1188,11 @@ def test_transformers_float64_under_x64(case):
     np.testing.assert_allclose(
         got, expected, rtol=1e-12, atol=1e-14 * peak * scale, err_msg=hf_id(case)
     )
+
+
+def test_reduce_lr_on_plateau_by_name_is_the_constant_the_plateau_multiplies():
+    # transformers' get_scheduler drops the step arguments for this name, as we do.
+    got = warmup_jax.schedule_by_name(
+        "reduce_lr_on_plateau", 1e-3, num_warmup_steps=10, num_training_steps=100
+    )
+    assert got == warmup_jax.constant_schedule(1e-3)
