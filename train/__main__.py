@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from train import distributed
-from train.config import ConfigError, RunConfig, add_flags, from_flags
+from train.config import ConfigError, RunConfig, add_flags, from_flags, resolve_lengths
 from train.faults import EXIT_WRITE_ERROR, RunStopped, WriteError, signal_exit_status
 
 EPILOG = (
@@ -35,6 +35,8 @@ _SET_BY_FLAGS = {
     "num_warmup_steps": "--warmup_steps or --warmup_ratio",
     "warmup_type": "--warmup_type",
     "warmup_one_step_ahead": "--warmup_one_step_ahead",
+    "max_lr": "--peak_lr",  # one_cycle's
+    "total_steps": "--steps",
 }
 
 
@@ -79,11 +81,14 @@ def _problems(args: argparse.Namespace, config: RunConfig) -> str | None:
                 "--no_lr_schedule means a constant LR with no warmup; it cannot be combined "
                 "with " + ", ".join(f"--{f}" for f in given)
             )
+    from train.schedule import ONE_CYCLE  # noqa: PLC0415
+
     expression = looks_like_expression(config.schedule)
-    if not expression and config.schedule not in SCHEDULE_NAMES:
+    names = (*SCHEDULE_NAMES, ONE_CYCLE)
+    if not expression and config.schedule not in names:
         return (
             f"unknown schedule {config.schedule[:80]!r}; choose one of "
-            f"{', '.join(SCHEDULE_NAMES)}, or give a schedule expression such as "
+            f"{', '.join(names)}, or give a schedule expression such as "
             "'linear_warmup(peak, warmup_steps) >> cosine_decay(peak, decay_steps)'"
         )
     if expression and config.schedule_kwargs:
@@ -95,6 +100,18 @@ def _problems(args: argparse.Namespace, config: RunConfig) -> str | None:
             + ", ".join(_SET_BY_FLAGS[name] for name in clash)
             + " instead"
         )
+    if config.schedule == ONE_CYCLE and (args.warmup_steps or args.warmup_ratio):
+        return (
+            "--schedule one_cycle has its own warmup (pct_start in --schedule_kwargs, 0.3 by "
+            "default); leave out --warmup_steps and --warmup_ratio"
+        )
+    given = sorted(name for name in config.hyperparams if getattr(args, name, None) is not None)
+    if given:
+        return (
+            f"--hparam schedules {', '.join(given)}, also given as a constant by "
+            + ", ".join(f"--{name}" for name in given)
+            + ": give one or the other"
+        )
     if config.wandb and importlib.util.find_spec("wandb") is None:
         return "--wandb needs the wandb package, which is not installed: pip install wandb"
     if not config.wandb and (args.wandb_mode or args.wandb_project):
@@ -104,15 +121,16 @@ def _problems(args: argparse.Namespace, config: RunConfig) -> str | None:
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RunConfig:
     """Turns parsed flags into a ``RunConfig``; contradictions end in ``parser.error`` (exit 2)."""
-    from train.schedule import make_schedule  # noqa: PLC0415  (imports jax)
+    from train.schedule import make_hyperparams, make_schedule  # noqa: PLC0415  (imports jax)
 
     try:
-        config = from_flags(args)
+        config = resolve_lengths(from_flags(args), train_tokens=None)
         config.validate()
         problem = _problems(args, config)
         if problem is not None:
             parser.error(problem)
-        make_schedule(config)
+        if config.lengths_resolved:  # else (epochs) once the run has read its data
+            make_hyperparams(config, make_schedule(config))
     except ValueError as e:  # ConfigError, or warmup_jax's message for schedule arguments.
         parser.error(str(e))
     return config

@@ -101,6 +101,33 @@ def _folder(value: Any) -> str:
     return text
 
 
+def _hyperparameter(value: Any) -> tuple[str, str]:
+    """``"NAME=EXPR"`` -> ``(NAME, EXPR)``: a hyperparameter and the schedule expression it follows."""
+    name, sep, expression = _text(value).partition("=")
+    name, expression = name.strip(), expression.strip()
+    if not sep or not name.isidentifier() or not expression:
+        raise ValueError(
+            f"expected NAME=EXPRESSION, e.g. 'b1=linear_warmup(peak_value=0.95, warmup_steps=50, "
+            f"init_value=0.85)', got {str(value)[:80]!r}"
+        )
+    return name, expression
+
+
+def _hyperparameters(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValueError(f"expected {{NAME: EXPRESSION}}, got {value!r}")
+    return {name: _hyperparameter(f"{name}={text}")[1] for name, text in value.items()}
+
+
+def _plateau(value: Any) -> str:
+    from warmup_jax.plateau import PlateauSettings  # noqa: PLC0415  (imports jax)
+
+    PlateauSettings.parse(_text(value))  # raises ValueError naming the setting
+    return value
+
+
 def _json_object(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError(f"expected a JSON object like '{{\"num_cycles\": 2}}', got {value!r}")
@@ -109,6 +136,33 @@ def _json_object(value: Any) -> dict[str, Any]:
 
 POSITIVE_INT = _integer(1)
 NON_NEGATIVE_INT = _integer(0)
+
+
+def _length(minimum: int, shares: bool = True) -> Callable[[Any], int | str]:
+    """Steps (a whole number >= ``minimum``) or a duration: ``"10%"`` of the run (when
+    ``shares``), ``"2ep"`` (epochs of the training split), ``"1280tok"``, ``"1e5ex"``,
+    ``"500st"`` (``warmup_jax.durations``); a duration is kept as text until the run resolves
+    it (``resolve_lengths``)."""
+    steps = _integer(minimum)
+
+    def check(value: Any) -> int | str:
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            value = int(value)
+        if not isinstance(value, str):
+            return steps(value)
+        from warmup_jax.durations import parse_duration  # noqa: PLC0415
+
+        duration = parse_duration(value.strip(), name="the value")
+        if duration.unit == "%" and not shares:
+            raise ValueError(f"cannot be a share of the run itself, got {value!r}")
+        return duration.text
+
+    check.durations = True  # type: ignore[attr-defined]  (the flag's text goes to check as is)
+    return check
+
+
+# The settings that are lengths, in the order they are resolved (--steps first: "10%" of it).
+LENGTHS = ("steps", "warmup_steps", "rewarmup_steps", "rewarmup_from")
 SEED = _integer(0, 2**32 - 1)  # jax.random.key takes a 32-bit seed
 POSITIVE_FLOAT = _number(0.0, low_open=True)
 NON_NEGATIVE_FLOAT = _number(0.0)
@@ -127,13 +181,16 @@ def setting(
     flag: str | None = "",
     exclusive: str | None = None,
     metavar: str | None = None,
+    repeat: bool = False,
 ) -> Any:
     """A ``RunConfig`` field with its definition.
 
     ``check`` turns a value into the setting or raises ``ValueError`` (used for flags and for
     ``validate``); ``resume``: a resumed run must keep it; ``agree``: every process of a
     multi-process run must have the same value; ``flag``: the flag's name (``""``: ``--NAME``;
-    ``None``: no flag); ``exclusive``: flags of the same name exclude each other.
+    ``None``: no flag); ``exclusive``: flags of the same name exclude each other; ``repeat``:
+    the flag may be given several times, ``check`` turns each into a ``(key, value)`` of the
+    field's dict.
     """
     metadata = dict(
         help=help,
@@ -144,6 +201,7 @@ def setting(
         flag=flag,
         exclusive=exclusive,
         metavar=metavar,
+        repeat=repeat,
     )
     if isinstance(default, dict):
         return dataclasses.field(default_factory=lambda: dict(default), metadata=metadata)
@@ -200,9 +258,10 @@ class RunConfig:
     model: ModelConfig = setting(PRESET, "the model's shape", group=RUN, resume=True, flag=None)
     steps: int = setting(
         PRESET,
-        "total optimizer steps of the run (the schedule's num_training_steps)",
+        "total optimizer steps of the run (the schedule's num_training_steps), or a duration: "
+        "'3ep' (epochs of the training split), '2e6tok', '1e5ex'",
         group=RUN,
-        check=POSITIVE_INT,
+        check=_length(1, shares=False),
     )
     batch_size: int = setting(
         PRESET,
@@ -258,9 +317,11 @@ class RunConfig:
     )
     warmup_steps: int | None = setting(
         None,
-        "steps of warmup from 0 up to --peak_lr",
+        "steps of warmup from 0 up to --peak_lr, or a duration: '10%%' of the run, '2ep' "
+        "(epochs of the training split), '1280tok', '1e5ex' (resolved to steps, rounded to the "
+        "nearest, never 0 for a positive duration; both go in the run config)",
         group=LR,
-        check=NON_NEGATIVE_INT,
+        check=_length(0),
         exclusive="warmup",
     )
     warmup_ratio: float = setting(
@@ -299,9 +360,10 @@ class RunConfig:
         None,
         "continue a finished (or stable-phase) run in --workdir with a fresh warmup of this "
         "many steps, from the learning rate it had to --rewarmup_peak_lr, then a decay until "
-        "the new --steps; recorded with every later checkpoint",
+        "the new --steps; recorded with every later checkpoint (steps or a duration, as "
+        "--warmup_steps)",
         group=LR,
-        check=POSITIVE_INT,
+        check=_length(1),
     )
     rewarmup_peak_lr: float | None = setting(
         None,
@@ -311,9 +373,10 @@ class RunConfig:
     )
     rewarmup_from: int | None = setting(
         None,
-        "the step where the rewarmup starts (default: the newest checkpoint's step)",
+        "the step where the rewarmup starts (default: the newest checkpoint's step; steps or "
+        "a duration, as --warmup_steps)",
         group=LR,
-        check=POSITIVE_INT,
+        check=_length(1),
     )
     no_lr_schedule: bool = setting(
         False,
@@ -340,6 +403,31 @@ class RunConfig:
         group=OPTIMIZER,
         check=POSITIVE_FLOAT,
         resume=True,
+    )
+    hyperparams: dict = setting(
+        {},
+        "put an AdamW hyperparameter (b1, b2, eps, weight_decay) on a schedule, evaluated in "
+        "the compiled step from the step count; repeat for several, e.g. --hparam "
+        "'b1=linear_warmup(peak_value=0.95, warmup_steps=50, init_value=0.85)' --hparam "
+        "'weight_decay=cosine_decay(0.1, steps)' (expressions as for --schedule, with peak, "
+        "steps, warmup_steps and decay_steps); logged every step as train/NAME",
+        group=OPTIMIZER,
+        check=_hyperparameters,
+        flag="hparam",  # checked on resume by their schedules, as the learning rate's
+        metavar="NAME=EXPR",
+        repeat=True,
+    )
+    plateau: str | None = setting(
+        None,
+        "reduce the learning rate on a plateau of the validation loss, measured every "
+        "--eval_every steps: 'patience=2,factor=0.5[,threshold=1e-4,threshold_mode=rel,"
+        "cooldown=0,min_scale=0,mode=torch|keras|optax]' (mode: whose rule counts patience; "
+        "torch reduces once the bad evaluations exceed patience, keras and optax once they "
+        "reach it); a multiplier on the schedule, logged as train/plateau_scale",
+        group=LR,
+        check=_plateau,
+        resume=True,
+        metavar="SETTINGS",
     )
     log_every: int = setting(
         PRESET,
@@ -420,6 +508,19 @@ class RunConfig:
         agree=False,
     )
 
+    durations: dict = setting(
+        {},
+        "the length settings given as durations, as given ({'warmup_steps': '10%'}): filled "
+        "when the run resolves them to steps",
+        group=RUN,
+        flag=None,
+    )
+
+    @property
+    def lengths_resolved(self) -> bool:
+        """Whether every length setting is in steps (no duration left to resolve)."""
+        return not any(isinstance(getattr(self, name), str) for name in LENGTHS)
+
     @property
     def num_warmup_steps(self) -> int:
         """``--warmup_steps`` if given, else ``ceil(warmup_ratio * steps)`` as transformers does."""
@@ -452,7 +553,10 @@ class RunConfig:
                 try:
                     check(value)
                 except ValueError as error:
-                    raise ConfigError(f"--{field.name} {error}") from None
+                    flag = field.metadata["flag"] or field.name
+                    raise ConfigError(f"--{flag} {error}") from None
+        if not self.lengths_resolved:  # checked again once the run knows its data
+            return
         if self.num_warmup_steps > self.steps:
             raise ConfigError(
                 f"the warmup ({self.num_warmup_steps} steps) is longer than the run "
@@ -570,8 +674,10 @@ def _parser_of(field: dataclasses.Field) -> Callable[[str], Any]:
 
     def parse(text: str) -> Any:
         try:
-            if kind is int:
-                value: Any = int(text)
+            if getattr(check, "durations", False):
+                value: Any = text
+            elif kind is int:
+                value = int(text)
             elif kind is float:
                 value = float(text)
             elif kind is dict:
@@ -595,6 +701,20 @@ def _parser_of(field: dataclasses.Field) -> Callable[[str], Any]:
         return value
 
     parse.__name__ = field.name  # argparse names the type in some messages
+    return parse
+
+
+def _repeated_parser(field: dataclasses.Field) -> Callable[[str], Any]:
+    """The argparse ``type`` of one occurrence of a repeatable flag: text -> ``(key, value)``."""
+    single = {"hyperparams": _hyperparameter}[field.name]
+
+    def parse(text: str) -> Any:
+        try:
+            return single(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = field.name
     return parse
 
 
@@ -640,6 +760,17 @@ def add_flags(parser: argparse.ArgumentParser) -> dict[str, Any]:
             action = "store_false" if field.default else "store_true"
             group.add_argument(name, dest=field.name, action=action, default=None, help=help_text)
             continue
+        if meta["repeat"]:
+            group.add_argument(
+                name,
+                dest=field.name,
+                type=_repeated_parser(field),
+                action="append",
+                default=None,
+                metavar=meta["metavar"],
+                help=help_text,
+            )
+            continue
         check = meta["check"]
         choices = getattr(check, "choices", None)
         if field.default is not None and "(default" not in help_text:
@@ -663,6 +794,50 @@ def from_flags(args: argparse.Namespace) -> RunConfig:
         for f in _fields()
         if f.metadata["flag"] is not None and f.name not in ("preset", "workdir")
     }
+    for f in _fields():
+        if f.metadata["repeat"] and values.get(f.name) is not None:
+            pairs = values[f.name]
+            seen = [key for key, _ in pairs]
+            twice = sorted({key for key in seen if seen.count(key) > 1})
+            if twice:
+                raise ConfigError(
+                    f"--{f.metadata['flag'] or f.name} gives {', '.join(twice)} more than once"
+                )
+            values[f.name] = dict(pairs)
     preset = args.preset or "small"
     workdir = args.workdir if args.workdir is not None else f"runs/{preset}"
     return make_config(preset, workdir, **values)
+
+
+def resolve_lengths(config: RunConfig, train_tokens: int | None) -> RunConfig:
+    """``config`` with every length setting in steps, and the durations as given in
+    ``durations`` (``{"warmup_steps": "10%"}``).
+
+    Against ``warmup_jax.TrainingLength``: ``steps`` first (its total), steps per epoch =
+    ``train_tokens`` (the training split's size) / tokens per step, tokens and examples per step
+    from the batch. ``train_tokens`` None: only durations without epochs can be resolved.
+    Raises ``ConfigError`` naming the flag when one cannot be.
+    """
+    from fractions import Fraction  # noqa: PLC0415
+
+    import warmup_jax  # noqa: PLC0415
+
+    values = {name: getattr(config, name) for name in LENGTHS}
+    given = {name: value for name, value in values.items() if isinstance(value, str)}
+    if not given or (train_tokens is None and any(v.endswith("ep") for v in given.values())):
+        return config  # nothing to do, or epochs: resolved once the data is known
+    per_epoch = None if train_tokens is None else Fraction(train_tokens, config.tokens_per_step)
+    length = warmup_jax.TrainingLength(
+        steps_per_epoch=per_epoch,
+        tokens_per_step=config.tokens_per_step,
+        examples_per_step=config.batch_size,
+    )
+    try:
+        for name in LENGTHS:
+            if name in given:
+                values[name] = warmup_jax.to_steps(given[name], length, name=f"--{name}")
+            if name == "steps":
+                length = dataclasses.replace(length, total_steps=values["steps"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return dataclasses.replace(config, **values, durations={**config.durations, **given})

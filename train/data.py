@@ -328,6 +328,18 @@ def _check_long_enough(tokens: np.ndarray, seq_len: int, split: str) -> None:
         )
 
 
+def _starts(
+    num_tokens: int,
+    rng: np.random.Generator,
+    batch_size: int,
+    seq_len: int,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    # All starts are drawn, then only ``rows`` are kept: row r is the same for any ``rows``.
+    starts = rng.integers(0, num_tokens - seq_len, size=batch_size)
+    return starts if rows is None else starts[rows]
+
+
 def _windows(
     tokens: np.ndarray,
     rng: np.random.Generator,
@@ -335,11 +347,28 @@ def _windows(
     seq_len: int,
     rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    # All starts are drawn, then only ``rows`` are read: row r is the same for any ``rows``.
-    starts = rng.integers(0, len(tokens) - seq_len, size=batch_size)
-    if rows is not None:
-        starts = starts[rows]
+    starts = _starts(len(tokens), rng, batch_size, seq_len, rows)
     return tokens[starts[:, None] + np.arange(seq_len + 1)]
+
+
+def train_starts(
+    num_tokens: int,
+    seed: int,
+    first_step: int,
+    num_steps: int,
+    batch_size: int,
+    seq_len: int,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Where each window of ``num_steps`` consecutive steps' batches starts: ``int32[num_steps,
+    len(rows)]``. ``train_batch`` of step s is exactly ``tokens[starts[s - first_step, :, None] +
+    arange(seq_len + 1)]``: the same draws, so the batches can be cut on the device instead."""
+    return np.stack(
+        [
+            _starts(num_tokens, np.random.default_rng([seed, step]), batch_size, seq_len, rows)
+            for step in range(first_step, first_step + num_steps)
+        ]
+    ).astype(np.int32)
 
 
 def train_batch(

@@ -100,7 +100,10 @@ def non_finite_error(row: dict[str, Any], last_checkpoint: int | None) -> NonFin
         "train/grad_norm": "gradient norm",
         "val/loss": "validation loss",
     }
-    values = ", ".join(f"{names.get(k, k)} {v}" for k, v in row.items() if k in names or _is_bad(v))
+    shown = [k for k in names if k in row] + [
+        k for k, v in row.items() if k not in names and _is_bad(v)
+    ]
+    values = ", ".join(f"{names.get(k, k)} {row[k]}" for k in shown)
     if last_checkpoint is None:
         kept = "there is no checkpoint yet, so a new run starts from step 0"
     else:
@@ -110,10 +113,21 @@ def non_finite_error(row: dict[str, Any], last_checkpoint: int | None) -> NonFin
         )
     return NonFiniteError(
         f"training diverged at step {step} (learning rate {lr:.6g}): {values}. "
-        f"Stopped; {kept}. Lower --peak_lr or lengthen the warmup, then run again with "
-        "--allow_schedule_change to continue from that checkpoint (or use a new --workdir).",
+        f"Stopped; {kept}. {_what_to_do(last_checkpoint)}",
         step,
         lr,
+    )
+
+
+def _what_to_do(last_checkpoint: int | None) -> str:
+    if last_checkpoint is None:
+        return (
+            "Lower --peak_lr or lengthen the warmup, then run again (the same --workdir starts "
+            "over from step 0)."
+        )
+    return (
+        "Lower --peak_lr or lengthen the warmup, then run again with --allow_schedule_change "
+        f"to continue from the checkpoint of step {last_checkpoint} (or use a new --workdir)."
     )
 
 
@@ -128,8 +142,7 @@ def non_finite_state_error(last_row: dict[str, Any], last_checkpoint: int | None
     return NonFiniteError(
         f"training diverged at step {step} (learning rate {lr:.6g}): its update left NaN or "
         f"infinite numbers in the parameters or the optimizer state. Stopped before writing a "
-        f"checkpoint of them; {kept}. Lower --peak_lr or lengthen the warmup, then run again "
-        "with --allow_schedule_change to continue from that checkpoint.",
+        f"checkpoint of them; {kept}. {_what_to_do(last_checkpoint)}",
         step,
         lr,
     )
@@ -152,9 +165,18 @@ def all_finite(tree: Any) -> bool:
     one boolean read back, done only before a checkpoint is written."""
     import jax  # noqa: PLC0415
 
+    import warmup_jax  # noqa: PLC0415
+
+    # The plateau's best metric starts at +-inf (nothing measured yet): not a diverged number.
+    plateau = lambda x: isinstance(x, warmup_jax.PlateauState)  # noqa: E731
+    leaves = [
+        leaf
+        for node in jax.tree.leaves(tree, is_leaf=plateau)
+        for leaf in (jax.tree.leaves(node._replace(best=None)) if plateau(node) else [node])
+    ]
     # A flat list, not the TrainState: its static fields (apply_fn, tx) are new objects in every
     # run, which would make jit compile again each time.
-    return bool(jax.device_get(_all_finite_fn()(jax.tree.leaves(tree))))
+    return bool(jax.device_get(_all_finite_fn()(leaves)))
 
 
 def _any_process(flag: bool) -> bool:

@@ -21,10 +21,11 @@ from typing import Any
 import jax
 import numpy as np
 
+import warmup_jax
 from train import data as data_lib
 from train import faults
 from train.checkpoint import Checkpoints
-from train.config import RunConfig
+from train.config import RunConfig, resolve_lengths
 from train.distributed import (
     check_batch_size,
     check_same_run,
@@ -41,9 +42,9 @@ from train.plots import plot_loss, plot_lr
 from train.prefetch import Prefetcher
 from train.resume_check import make_meta
 from train.rewarmup import accept_rewarmup, rewarmup_schedule
-from train.schedule import make_schedule
+from train.schedule import make_hyperparams, make_schedule, plateau_settings
 from train.state import create_train_state, make_optimizer
-from train.step import make_eval_step, make_train_step
+from train.step import Windows, make_eval_step, make_train_step
 
 
 def load_data(config: RunConfig) -> data_lib.TextData:
@@ -67,6 +68,79 @@ def _host_batch(
     return data_lib.train_batches(
         tokens, config.seed, step, config.steps_per_call, config.batch_size, config.seq_len, rows
     )
+
+
+# A training split up to this size is held on the devices and the step cuts its own batches.
+DEVICE_DATA_LIMIT = 256 * 2**20
+# Steps whose window starts are copied to the devices at once (a multiple of steps_per_call).
+CHUNK_STEPS = 512
+
+
+class _HostBatches(Prefetcher):
+    """Each call's batch, cut on the host and placed on the devices by the prefetch thread."""
+
+    def __init__(
+        self, tokens: np.ndarray, config: RunConfig, mesh: Any, start: int, end: int
+    ) -> None:
+        k = config.steps_per_call
+        shape = (config.batch_size, config.seq_len + 1)
+        shard = row_shard(mesh, (k, *shape) if k > 1 else shape, int(k > 1))
+        super().__init__(
+            lambda first: shard.put(_host_batch(tokens, config, first, shard.rows)),
+            start,
+            end,
+            k,
+        )
+
+    def next(self, step: int) -> Any:  # type: ignore[override]
+        del step
+        return super().next()
+
+
+class _DeviceBatches(Prefetcher):
+    """The split on the devices, and the window starts of ``CHUNK_STEPS`` steps at a time (made
+    and placed by the prefetch thread): the step cuts its batch itself (``train.step.cut``)."""
+
+    def __init__(
+        self, tokens: np.ndarray, config: RunConfig, mesh: Any, start: int, end: int
+    ) -> None:
+        self.chunk = CHUNK_STEPS // config.steps_per_call * config.steps_per_call
+        # Every process holds the whole split; each device gets a copy.
+        self.tokens = jax.make_array_from_process_local_data(replicated(mesh), tokens, tokens.shape)
+        shard = row_shard(mesh, (self.chunk, config.batch_size), leading_axes=1)
+        self._current: Windows | None = None
+        super().__init__(
+            lambda first: shard.put(
+                data_lib.train_starts(
+                    len(tokens),
+                    config.seed,
+                    first,
+                    self.chunk,
+                    config.batch_size,
+                    config.seq_len,
+                    shard.rows,
+                )
+            ),
+            start // self.chunk * self.chunk,
+            end,
+            self.chunk,
+        )
+
+    def next(self, step: int) -> Windows:  # type: ignore[override]
+        if self._current is None or step % self.chunk == 0:
+            self._current = Windows(self.tokens, super().next())
+        return self._current
+
+
+def _batches(
+    tokens: np.ndarray, config: RunConfig, mesh: Any, start: int, end: int
+) -> _HostBatches | _DeviceBatches:
+    """What the loop feeds the step for calls ``start`` to ``end``: the split on the devices
+    when it is small enough (``DEVICE_DATA_LIMIT``), else batches cut on the host; the same
+    bytes either way."""
+    if tokens.nbytes <= DEVICE_DATA_LIMIT:
+        return _DeviceBatches(tokens, config, mesh, start, end)
+    return _HostBatches(tokens, config, mesh, start, end)
 
 
 class _QuietLogger:
@@ -94,15 +168,10 @@ def _rows(
     for first, values in zip(firsts, metrics):
         columns = {k: np.atleast_1d(v) for k, v in values.items()}
         for k in range(len(columns["loss"])):
-            rows.append(
-                {
-                    "step": first + k,
-                    "train/learning_rate": float(columns["learning_rate"][k]),
-                    "train/loss": float(columns["loss"][k]),
-                    "train/grad_norm": float(columns["grad_norm"][k]),
-                    "train/tokens_per_sec": tokens_per_sec,
-                }
-            )
+            row: dict[str, Any] = {"step": first + k}
+            row.update({f"train/{name}": float(column[k]) for name, column in columns.items()})
+            row["train/tokens_per_sec"] = tokens_per_sec
+            rows.append(row)
     return rows
 
 
@@ -123,12 +192,23 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
     """
     started = time.perf_counter()
     workdir = pathlib.Path(config.workdir).expanduser().resolve()
+    # Process 0 prepares a data set missing from a shared cache before the others read it.
+    data = main_process_first(lambda: load_data(config))
+    if not config.lengths_resolved or config.durations:
+        config = resolve_lengths(config, len(data.train))
+        config.validate()
+        if is_main_process():
+            print(
+                "lengths: "
+                + ", ".join(
+                    f"--{k} {v} = {getattr(config, k)} steps" for k, v in config.durations.items()
+                ),
+                flush=True,
+            )
     schedule = make_schedule(config)
     if config.rewarmup_steps is not None:
         schedule = rewarmup_schedule(config, workdir)
         print(f"rewarmup: {schedule!r}", flush=True)
-    # Process 0 prepares a data set missing from a shared cache before the others read it.
-    data = main_process_first(lambda: load_data(config))
     check_same_run(config.to_dict(), schedule.to_config(), data.fingerprint)
     mesh = make_mesh()
     check_batch_size(config.batch_size, mesh)
@@ -146,12 +226,24 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
 
     model = ByteTransformer(config.model, config.seq_len)
     state = create_train_state(config, model, make_optimizer(config, schedule), replicated(mesh))
-    meta = make_meta(config, schedule.to_config(), data.fingerprint)
+    hyperparams = make_hyperparams(config, schedule)
+    meta = make_meta(
+        config,
+        schedule.to_config(),
+        data.fingerprint,
+        {
+            name: hyperparams.hyperparams[name].to_config()
+            for name in hyperparams.names
+            if name != "learning_rate"  # the schedule's own entry
+        }
+        if hyperparams is not None
+        else None,
+    )
+    plateau = plateau_settings(config)
+    update_plateau = jax.jit(warmup_jax.update_plateau, static_argnums=2)
     k = config.steps_per_call
     train_step = make_train_step(model, schedule, k)
     eval_step = make_eval_step(model)
-    step_shape = (config.batch_size, config.seq_len + 1)
-    step_shard = row_shard(mesh, (k, *step_shape) if k > 1 else step_shape, int(k > 1))
 
     with (
         WorkdirLock(workdir, enabled=is_main_process()),
@@ -175,19 +267,12 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         with (
             RunLogger(config, workdir, start) if main else _QuietLogger() as logger,
             faults.StopSignals() as signals,
-            Prefetcher(
-                lambda first: step_shard.put(
-                    _host_batch(data.train, config, first, step_shard.rows)
-                ),
-                start,
-                end,
-                k,
-            ) as batches,
+            _batches(data.train, config, mesh, start, end) as batches,
         ):
             since = time.perf_counter()
             step = start
             while step < end:
-                batch = batches.next()
+                batch = batches.next(step)
                 # Any implicit host<->device copy in the step (a Python scalar argument, a host
                 # step count) would raise here instead of silently syncing every step.
                 with jax.transfer_guard("disallow"):
@@ -209,8 +294,12 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
                 rows = _rows([first for first, _ in pending], fetched, tokens_per_sec)
                 pending = []
                 if at_eval:
-                    final_eval = _eval_row(eval_step(state.params, val_batches))
+                    val_loss = eval_step(state.params, val_batches)
+                    final_eval = _eval_row(val_loss)
                     rows[-1].update(final_eval)
+                    if plateau is not None:  # counts this evaluation; saved with the state
+                        opt_state = update_plateau(state.opt_state, val_loss, plateau)
+                        state = state.replace(opt_state=opt_state)
                 # Checked on the rows already fetched: no extra host sync in the hot path.
                 bad = faults.first_non_finite(rows)
                 if bad is not None:

@@ -22,16 +22,30 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (cumsum[idx] - cumsum[lo]) / (idx - lo)
 
 
+# Per-step metrics that are not hyperparameters: lr.png leaves them to loss.png and the logs.
+_NOT_HYPERPARAMETERS = ("train/loss", "train/grad_norm", "train/tokens_per_sec")
+
+
 def plot_lr(rows: Sequence[Row], path: pathlib.Path, title: str) -> None:
-    """Saves the per-step learning rate as a line plot."""
+    """Saves the per-step learning rate as a line plot, and below it every other scheduled
+    hyperparameter (``--hparam``: ``train/b1``, ...) and the plateau's multiplier, one panel each."""
     steps = [r["step"] for r in rows]
-    lrs = [r["train/learning_rate"] for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(steps, lrs, color="tab:blue")
-    ax.set_xlabel("step")
-    ax.set_ylabel("learning rate")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
+    others = [
+        key
+        for key in rows[-1]
+        if key.startswith("train/")
+        and key != "train/learning_rate"
+        and key not in _NOT_HYPERPARAMETERS
+    ]
+    fig, axes = plt.subplots(
+        1 + len(others), 1, figsize=(7, 4 + 2 * len(others)), sharex=True, squeeze=False
+    )
+    for ax, key in zip(axes[:, 0], ["train/learning_rate", *others]):
+        ax.plot(steps, [r.get(key, np.nan) for r in rows], color="tab:blue")
+        ax.set_ylabel(key.removeprefix("train/").replace("_", " "))
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_title(title)
+    axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -22,14 +22,24 @@ class ResumeError(ConfigError):
 
 
 def make_meta(
-    config: RunConfig, schedule_config: dict[str, Any], data_fingerprint: str
+    config: RunConfig,
+    schedule_config: dict[str, Any],
+    data_fingerprint: str,
+    hyperparams: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON stored beside the state: what a later run must match to resume."""
-    return {
+    """The JSON stored beside the state: what a later run must match to resume.
+
+    ``hyperparams``: the other scheduled hyperparameters (``--hparam``), ``{name: to_config()}``;
+    left out when there are none.
+    """
+    meta = {
         "schedule": schedule_config,
         "config": config.to_dict(),
         "data_fingerprint": data_fingerprint,
     }
+    if hyperparams:
+        meta["hyperparams"] = hyperparams
+    return meta
 
 
 def meta_problem(meta: Any) -> str | None:
@@ -110,6 +120,26 @@ def check_resume(
             + "\n".join(schedule_changes)
             + "\n(to change it on purpose, add --allow_schedule_change)"
         )
+    saved_hyperparams = saved.get("hyperparams") or {}
+    now_hyperparams = now.get("hyperparams") or {}
+    if not isinstance(saved_hyperparams, dict) or set(saved_hyperparams) != set(now_hyperparams):
+        # Another set of scheduled names is another optimizer state: it cannot be restored.
+        names = sorted(saved_hyperparams) if isinstance(saved_hyperparams, dict) else "?"
+        problems.append(
+            f"the scheduled hyperparameters (--hparam) changed: {names or 'none'} in the "
+            f"checkpoint, {sorted(now_hyperparams) or 'none'} now"
+        )
+    else:
+        changes = _differences(
+            {k: _current_form(v) for k, v in saved_hyperparams.items()}, now_hyperparams
+        )
+        if changes and not allow_schedule_change:
+            problems.append(
+                "the schedule of a hyperparameter (--hparam) changed:\n"
+                + "\n".join(changes)
+                + "\n(to change it on purpose, add --allow_schedule_change)"
+            )
+        schedule_changes += [f"{line} (--hparam)" for line in changes]
     saved_config = dict(saved["config"])
     if "warmup" in saved_config and "warmup_type" not in saved_config:  # 0.1.0's name
         saved_config["warmup_type"] = saved_config.pop("warmup")

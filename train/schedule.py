@@ -1,4 +1,5 @@
-"""The run's learning-rate schedule, from its ``RunConfig`` (imports warmup_jax, not flax)."""
+"""The run's schedules, from its ``RunConfig`` (imports warmup_jax, not flax): the learning rate's,
+those of the optimizer's other hyperparameters (``--hparam``), and the plateau's settings."""
 
 from __future__ import annotations
 
@@ -21,6 +22,62 @@ def _required_defaults(config: RunConfig) -> dict[str, Any]:
     return {}
 
 
+# torch's OneCycleLR, which also cycles Adam's b1 (--hparam b1=... overrides that).
+ONE_CYCLE = "one_cycle"
+
+
+def _variables(config: RunConfig) -> dict[str, Any]:
+    """The names a schedule expression may use for the run's values."""
+    return {
+        "peak": config.effective_peak_lr,
+        "steps": config.steps,
+        "warmup_steps": config.num_warmup_steps,
+        "decay_steps": config.steps - config.num_warmup_steps,
+    }
+
+
+def _one_cycle_kwargs(config: RunConfig) -> dict[str, Any]:
+    """``--schedule_kwargs`` for ``one_cycle``: torch's OneCycleLR arguments (pct_start, ...)."""
+    return dict(config.schedule_kwargs)
+
+
+def make_hyperparams(
+    config: RunConfig, schedule: warmup_jax.Schedule
+) -> warmup_jax.HyperparamSchedules | None:
+    """AdamW's hyperparameters with their schedules (``--hparam NAME=EXPR``), or None when every
+    one but the learning rate is a constant (the plain optimizer, as before ``--hparam``).
+
+    ``--schedule one_cycle`` puts ``b1`` on torch's OneCycleLR momentum cycle unless ``--hparam``
+    gives b1. A name AdamW does not take is a ``ValueError`` naming the ones it takes.
+    """
+    scheduled = {
+        name: warmup_jax.parse(text, _variables(config))
+        for name, text in config.hyperparams.items()
+    }
+    if "learning_rate" in scheduled:
+        raise ValueError(
+            "--hparam learning_rate: the learning rate's schedule is --schedule (or "
+            "--peak_lr and the warmup flags)"
+        )
+    if config.schedule == ONE_CYCLE and "b1" not in scheduled:
+        scheduled["b1"] = warmup_jax.one_cycle_momentum(
+            config.effective_peak_lr, config.steps, **_one_cycle_kwargs(config)
+        )
+    if not scheduled:
+        return None
+    constants = {"b1": config.b1, "b2": config.b2, "weight_decay": config.weight_decay}
+    return warmup_jax.hyperparam_schedules(
+        "adamw", learning_rate=schedule, **{**constants, **scheduled}
+    )
+
+
+def plateau_settings(config: RunConfig) -> warmup_jax.PlateauSettings | None:
+    """``--plateau``'s settings, None without it."""
+    if config.plateau is None:
+        return None
+    return warmup_jax.PlateauSettings.parse(config.plateau)
+
+
 def make_schedule(config: RunConfig) -> warmup_jax.Schedule:
     """The run's learning-rate schedule: ``schedule_by_name(config.schedule, ...)``.
 
@@ -35,14 +92,10 @@ def make_schedule(config: RunConfig) -> warmup_jax.Schedule:
     peak = config.effective_peak_lr
     if config.no_lr_schedule:
         return warmup_jax.constant_schedule(peak)
+    if config.schedule == ONE_CYCLE:
+        return warmup_jax.one_cycle_lr(peak, config.steps, **_one_cycle_kwargs(config))
     if looks_like_expression(config.schedule):
-        variables = {
-            "peak": peak,
-            "steps": config.steps,
-            "warmup_steps": config.num_warmup_steps,
-            "decay_steps": config.steps - config.num_warmup_steps,
-        }
-        return warmup_jax.parse(config.schedule, variables)
+        return warmup_jax.parse(config.schedule, _variables(config))
     kwargs: dict[str, Any] = dict(
         num_warmup_steps=config.num_warmup_steps,
         num_training_steps=config.steps,

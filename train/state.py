@@ -10,6 +10,7 @@ from flax.training import train_state
 import warmup_jax
 from train.config import RunConfig
 from train.model import ByteTransformer
+from train.schedule import make_hyperparams, plateau_settings
 
 TrainState = train_state.TrainState
 
@@ -17,15 +18,29 @@ TrainState = train_state.TrainState
 def make_optimizer(
     config: RunConfig, schedule: warmup_jax.Schedule
 ) -> optax.GradientTransformation:
-    """Global-norm gradient clipping, then AdamW whose learning rate is ``schedule``."""
-    return optax.chain(
-        optax.clip_by_global_norm(config.grad_clip),
-        optax.adamw(
+    """Global-norm gradient clipping, then AdamW whose learning rate is ``schedule``.
+
+    With ``--hparam``, AdamW's other hyperparameters follow their schedules too (evaluated from
+    the optimizer's count inside the step, ``warmup_jax.hyperparam_schedules``); with
+    ``--plateau``, a last multiplier (``warmup_jax.scale_by_plateau``) scales the update, so the
+    learning rate is ``schedule(step) * plateau_scale``. Without either, the plain AdamW.
+    """
+    hyperparams = make_hyperparams(config, schedule)
+    adamw = (
+        hyperparams.transformation()
+        if hyperparams is not None
+        else optax.adamw(
             learning_rate=schedule,
             b1=config.b1,
             b2=config.b2,
             weight_decay=config.weight_decay,
-        ),
+        )
+    )
+    plateau = plateau_settings(config)
+    return optax.chain(
+        optax.clip_by_global_norm(config.grad_clip),
+        adamw,
+        *([warmup_jax.scale_by_plateau(plateau)] if plateau is not None else []),
     )
 
 

@@ -14,6 +14,7 @@ import tensorflow_datasets as tfds
 import warmup_jax
 from tests.train.conftest import CompileLog
 from train import __main__ as cli
+from train import loop as loop_lib
 from train.logging import read_metrics
 from train.loop import run
 
@@ -105,6 +106,51 @@ def test_steps_per_call_gives_the_same_run(reference, tiny, tmp_path):
     result = run(tiny(tmp_path, steps_per_call=5))
     assert _numbers(read_metrics(tmp_path)) == _numbers(rows)
     assert result["final_val_loss"] == summary["final_val_loss"]
+
+
+@pytest.mark.parametrize(
+    ("where", "chunk", "steps_per_call"),
+    [("host", None, 1), ("host", None, 5), ("device", 8, 1), ("device", 6, 2)],
+)
+def test_batches_cut_on_the_host_or_the_device_give_the_same_run(
+    reference, tiny, tmp_path, monkeypatch, where, chunk, steps_per_call
+):
+    """The split on the device (the step cuts its batch; window starts copied in chunks, here
+    small enough to cross chunk boundaries) or batches cut on the host: the same bytes."""
+    _, summary, rows, _ = reference
+    if where == "host":
+        monkeypatch.setattr(loop_lib, "DEVICE_DATA_LIMIT", 0)
+    else:
+        monkeypatch.setattr(loop_lib, "CHUNK_STEPS", chunk)
+    made = []
+    for kind in ("_HostBatches", "_DeviceBatches"):
+        cls = getattr(loop_lib, kind)
+        monkeypatch.setattr(
+            loop_lib, kind, type(kind, (cls,), {"__init__": _recording(cls, made, kind)})
+        )
+    result = run(
+        tiny(
+            tmp_path,
+            steps_per_call=steps_per_call,
+            stop_after=26 // steps_per_call * steps_per_call,
+        )
+    )
+    run(tiny(tmp_path, steps_per_call=steps_per_call))  # resumed from 20: inside a chunk
+    assert made == [f"_{where.capitalize()}Batches"] * 2
+    assert result["stopped_early"]
+    assert _numbers(read_metrics(tmp_path)) == _numbers(rows)
+    assert (
+        json.loads((tmp_path / "summary.json").read_text())["final_val_loss"]
+        == summary["final_val_loss"]
+    )
+
+
+def _recording(cls, made, kind):
+    def __init__(self, *args, **kwargs):
+        made.append(kind)
+        cls.__init__(self, *args, **kwargs)
+
+    return __init__
 
 
 def test_changed_schedule_on_resume_exits_2_and_says_what_changed(
