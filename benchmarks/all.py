@@ -1,6 +1,6 @@
 """Every benchmark, one after another, into one report: ``results/BENCHMARKS.md``.
 
-Runs ``overhead``, ``host_lr``, ``schedule_eval``, ``scaling`` and (where tensorflow-datasets
+Runs ``overhead``, ``host_lr``, ``schedule_eval``, ``scaling``, ``hyperparams`` and (where tensorflow-datasets
 is installed) ``end_to_end``, and writes the machine, the
 versions, the exact command, and a table per benchmark (medians, spreads, ratios) to ``--out``,
 with all the figures as JSON beside it (``--json``). All but ``end_to_end`` need jax, flax and
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmarks import end_to_end, host_lr, overhead, scaling, schedule_eval
+from benchmarks import end_to_end, host_lr, hyperparams, overhead, scaling, schedule_eval
 from benchmarks.timing import machine, markdown_table, write_json
 
 DEFAULT_OUT = "results/BENCHMARKS.md"
@@ -31,6 +31,7 @@ TITLES = {
     "host_lr": "In-graph LR against the host-driven LR (`python -m benchmarks.host_lr`)",
     "schedule_eval": "Evaluating schedules (`python -m benchmarks.schedule_eval`)",
     "scaling": "Data-parallel scaling (`python -m benchmarks.scaling`)",
+    "hyperparams": "Scheduled hyperparameters against `optax.inject_hyperparams` (`python -m benchmarks.hyperparams`)",
     "end_to_end": "The harness end to end against its step alone (`python -m benchmarks.end_to_end`)",
 }
 
@@ -59,6 +60,7 @@ def default_suite(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "host_lr": lambda: host_lr.run(quick),
         "schedule_eval": lambda: schedule_eval.run(quick),
         "scaling": lambda: scaling.run(quick),
+        "hyperparams": lambda: hyperparams.run(quick),
         # The harness itself, on its real data: only where tensorflow-datasets is installed.
         **(
             {"end_to_end": lambda: end_to_end.run(quick)}
@@ -73,6 +75,7 @@ MARKDOWN = {
     "host_lr": host_lr.to_markdown,
     "schedule_eval": schedule_eval.to_markdown,
     "scaling": scaling.to_markdown,
+    "hyperparams": hyperparams.to_markdown,
     "end_to_end": end_to_end.to_markdown,
 }
 
@@ -134,6 +137,15 @@ def headlines(reports: dict[str, dict[str, Any]]) -> list[list[str]]:
                     f"{last['speedup_vs_1']:.2f}x",
                 ]
             )
+    if "hyperparams" in reports:
+        r = reports["hyperparams"]
+        rows.append(
+            [
+                "AdamW with scheduled LR, b1 and weight decay in the step / inject_hyperparams set "
+                "from Python",
+                f"{r['scheduled_over_host']:.2f}x (/ constants: {r['scheduled_over_constant']:.3f}x)",
+            ]
+        )
     if "end_to_end" in reports:
         for row in reports["end_to_end"]["rows"]:
             rows.append(
