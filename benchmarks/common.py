@@ -61,7 +61,7 @@ def setup(preset: str, **overrides: Any) -> Setup:
         preset, "/nonexistent-benchmarks-write-nothing", progress=False, **overrides
     )
     config.validate()
-    model = ByteTransformer(config.model, config.seq_len)
+    model = ByteTransformer(config.model, config.seq_len, norm=config.norm)
     return Setup(config, model, make_schedule(config))
 
 

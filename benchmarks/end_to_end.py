@@ -65,7 +65,7 @@ def step_alone_rate(config: Any, steps: int, calls: int) -> float:
     from train.schedule import make_schedule  # noqa: PLC0415
     from train.step import make_train_step  # noqa: PLC0415
 
-    model = ByteTransformer(config.model, config.seq_len)
+    model = ByteTransformer(config.model, config.seq_len, norm=config.norm)
     bench = Setup(config, model, make_schedule(config))
     k = config.steps_per_call
     step = make_train_step(model, bench.schedule, k)

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from train import distributed
-from train.config import ConfigError, RunConfig, add_flags, from_flags, resolve_lengths
+from train.config import AUTO, ConfigError, RunConfig, add_flags, from_flags, resolve_lengths
 from train.faults import EXIT_WRITE_ERROR, RunStopped, WriteError, signal_exit_status
 
 EPILOG = (
@@ -129,10 +129,37 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         problem = _problems(args, config)
         if problem is not None:
             parser.error(problem)
-        if config.lengths_resolved:  # else (epochs) once the run has read its data
+        if config.lengths_resolved and config.peak_lr != AUTO:  # else once they are known
             make_hyperparams(config, make_schedule(config))
     except ValueError as e:  # ConfigError, or warmup_jax's message for schedule arguments.
         parser.error(str(e))
+    return config
+
+
+def _find_peak_lr(config: RunConfig, parser: argparse.ArgumentParser) -> RunConfig:
+    """``--peak_lr auto``: the LR range test (``train.lr_find``) from the run's initialization,
+    written to (or, on a resume, read back from) ``WORKDIR/lr_find.json``; the run then trains
+    at its suggestion, recorded as ``peak_lr_found`` in the run config."""
+    import dataclasses  # noqa: PLC0415
+
+    import jax  # noqa: PLC0415
+
+    from train.lr_find import JSON_FILE, find_or_load, summary_line  # noqa: PLC0415
+
+    if jax.process_count() > 1:
+        parser.exit(2, f"{parser.prog}: error: --peak_lr auto runs on one process only\n")
+    result = find_or_load(config, config.workdir)
+    line = summary_line(result)
+    if result["suggested_lr"] is None:
+        parser.exit(2, f"{parser.prog}: error: --peak_lr auto: {line}\n")
+    print(f"--peak_lr auto: {line}", flush=True)
+    found = {
+        "suggested_lr": result["suggested_lr"],
+        "suggested_by": result["suggested_by"],
+        "file": JSON_FILE,
+    }
+    config = dataclasses.replace(config, peak_lr=result["suggested_lr"], peak_lr_found=found)
+    config.validate()
     return config
 
 
@@ -147,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from train.loop import run  # noqa: PLC0415
 
     try:
+        if config.peak_lr == AUTO:
+            config = _find_peak_lr(config, parser)
         summary = run(config, allow_schedule_change=args.allow_schedule_change)
     except ConfigError as e:  # Found only once the data or the checkpoint is read.
         parser.exit(2, f"{parser.prog}: error: {e}\n")

@@ -157,8 +157,26 @@ def _length(minimum: int, shares: bool = True) -> Callable[[Any], int | str]:
             raise ValueError(f"cannot be a share of the run itself, got {value!r}")
         return duration.text
 
-    check.durations = True  # type: ignore[attr-defined]  (the flag's text goes to check as is)
+    check.takes_text = True  # type: ignore[attr-defined]  (the flag's text goes to check as is)
     return check
+
+
+AUTO = "auto"
+
+
+def _peak_lr(value: Any) -> float | str:
+    """A positive finite number, or ``"auto"`` (found by the LR range test before the run)."""
+    if isinstance(value, str) and value.strip() == AUTO:
+        return AUTO
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number or 'auto', got {value[:80]!r}") from None
+    return POSITIVE_FLOAT(value)
+
+
+_peak_lr.takes_text = True  # type: ignore[attr-defined]
 
 
 # The settings that are lengths, in the order they are resolved (--steps first: "10%" of it).
@@ -256,6 +274,14 @@ class RunConfig:
         resume=True,
     )
     model: ModelConfig = setting(PRESET, "the model's shape", group=RUN, resume=True, flag=None)
+    norm: str = setting(
+        "pre",
+        "where the LayerNorms sit: 'pre' (before each sublayer, GPT-2's) or 'post' (after each "
+        "residual sum, the original Transformer's; it needs a warmup, Xiong et al. 2020)",
+        group=RUN,
+        check=_choice("pre", "post"),
+        resume=True,
+    )
     steps: int = setting(
         PRESET,
         "total optimizer steps of the run (the schedule's num_training_steps), or a duration: "
@@ -287,9 +313,17 @@ class RunConfig:
     )
     peak_lr: float = setting(
         PRESET,
-        "the highest learning rate, reached at the end of warmup",
+        "the highest learning rate, reached at the end of warmup; 'auto' runs the LR range "
+        "test (python -m train.lr_find) first and trains at its suggestion, recorded in the "
+        "run config (peak_lr_found) and WORKDIR/lr_find.json",
         group=LR,
-        check=POSITIVE_FLOAT,
+        check=_peak_lr,
+    )
+    peak_lr_found: dict = setting(
+        {},
+        "what --peak_lr auto found: the suggested LR, the heuristic and lr_find.json",
+        group=LR,
+        flag=None,
     )
     schedule: str = setting(
         "cosine",
@@ -555,7 +589,7 @@ class RunConfig:
                 except ValueError as error:
                     flag = field.metadata["flag"] or field.name
                     raise ConfigError(f"--{flag} {error}") from None
-        if not self.lengths_resolved:  # checked again once the run knows its data
+        if not self.lengths_resolved or self.peak_lr == AUTO:  # checked again once known
             return
         if self.num_warmup_steps > self.steps:
             raise ConfigError(
@@ -674,7 +708,7 @@ def _parser_of(field: dataclasses.Field) -> Callable[[str], Any]:
 
     def parse(text: str) -> Any:
         try:
-            if getattr(check, "durations", False):
+            if getattr(check, "takes_text", False):
                 value: Any = text
             elif kind is int:
                 value = int(text)

@@ -224,7 +224,7 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         )
     )
 
-    model = ByteTransformer(config.model, config.seq_len)
+    model = ByteTransformer(config.model, config.seq_len, norm=config.norm)
     state = create_train_state(config, model, make_optimizer(config, schedule), replicated(mesh))
     hyperparams = make_hyperparams(config, schedule)
     meta = make_meta(

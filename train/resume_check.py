@@ -7,11 +7,12 @@ matches all three continues bit-identically; ``check_resume`` names every settin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import warmup_jax
-from train.config import RESUME_KEYS, ConfigError, RunConfig
+from train.config import PRESET, RESUME_KEYS, ConfigError, RunConfig
 
 _MISSING = "<absent>"
 META_KEYS = ("schedule", "config", "data_fingerprint")
@@ -143,8 +144,14 @@ def check_resume(
     saved_config = dict(saved["config"])
     if "warmup" in saved_config and "warmup_type" not in saved_config:  # 0.1.0's name
         saved_config["warmup_type"] = saved_config.pop("warmup")
+    # A setting added since the checkpoint was written has, there, the value it had before.
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(RunConfig)
+        if f.default is not dataclasses.MISSING and f.default is not PRESET
+    }
     changed = _differences(
-        {k: saved_config.get(k, _MISSING) for k in RESUME_KEYS},
+        {k: saved_config.get(k, defaults.get(k, _MISSING)) for k in RESUME_KEYS},
         {k: now["config"].get(k, _MISSING) for k in RESUME_KEYS},
     )
     if changed:

@@ -218,3 +218,32 @@ def test_benchmarks_need_neither_tfds_nor_the_data_set():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_all_only_measures_again_and_keeps_the_rest(
+    overhead_report, host_lr_report, tmp_path, monkeypatch
+):
+    suite = {"overhead": lambda: overhead_report, "host_lr": lambda: host_lr_report}
+    monkeypatch.setattr(all_benchmarks, "default_suite", lambda quick: suite)
+    commits = iter(["1111111", "3333333"])
+    monkeypatch.setattr(all_benchmarks, "_git_commit", lambda: next(commits))
+    out = tmp_path / "BENCHMARKS.md"
+    all_benchmarks.main(["--out", str(out)])
+    again = {**host_lr_report, "in_graph_over_host": 9.99}
+    suite["host_lr"] = lambda: again
+    all_benchmarks.main(["--out", str(out), "--only", "host_lr"])
+    figures = json.loads(out.with_suffix(".json").read_text())
+    assert figures["reports"]["overhead"] == json.loads(json.dumps(overhead_report))
+    assert figures["reports"]["host_lr"]["in_graph_over_host"] == 9.99
+    assert figures["commit"] == "1111111" and figures["command"].startswith(
+        "python -m benchmarks.all --out"
+    )
+    assert figures["measured_again"]["benchmarks"] == ["host_lr"]
+    text = out.read_text()
+    assert (
+        "host_lr measured again by `python -m benchmarks.all --out" in text
+        and "(commit 3333333)" in text
+    )
+    assert "| 9.99x |" in text
+    with pytest.raises(SystemExit):
+        all_benchmarks.main(["--out", str(out), "--only", "nope"])

@@ -145,3 +145,14 @@ def test_a_meta_that_is_a_json_list_is_refused_through_resume(tiny, tmp_path):
     with Checkpoints(tmp_path, keep=2) as checkpoints:
         with pytest.raises(ResumeError, match="it is a JSON list, not an object"):
             checkpoints.resume(state, _meta(config))
+
+
+def test_a_checkpoint_from_before_norm_and_plateau_existed_resumes(tiny, tmp_path):
+    # Settings added later (--norm, --plateau) are absent from older checkpoints: there they had
+    # their defaults, so the same run still resumes, and a changed one is still refused.
+    config = tiny(tmp_path)
+    old = _meta(config)
+    del old["config"]["norm"], old["config"]["plateau"]
+    assert check_resume(old, _meta(config), "old") == []
+    with pytest.raises(ResumeError, match="norm: 'pre' in the checkpoint, 'post' now"):
+        check_resume(old, _meta(tiny(tmp_path, norm="post")), "old")
