@@ -247,3 +247,29 @@ def test_all_only_measures_again_and_keeps_the_rest(
     assert "| 9.99x |" in text
     with pytest.raises(SystemExit):
         all_benchmarks.main(["--out", str(out), "--only", "nope"])
+
+
+def test_hparam_overhead_pairs_scheduled_hyperparameters_and_a_plateau_against_constants():
+    import warmup_jax
+    from benchmarks import hparam_overhead
+
+    bench = setup("tiny")
+    runs = hparam_overhead.hyperparams_pair(bench)
+    state, metrics = jax.block_until_ready(runs["scheduled"](1))
+    assert set(warmup_jax.hyperparams_at(state.opt_state)) == {
+        "learning_rate",
+        "b1",
+        "b2",
+        "weight_decay",
+    }
+    assert warmup_jax.plateau_scale(state.opt_state) is not None
+    plain, _ = jax.block_until_ready(runs["constants"](1))
+    assert warmup_jax.hyperparams_at(plain.opt_state) == {}
+    report = hparam_overhead.run(presets=("tiny",), plan={"tiny": (2, 4, None)})
+    (row,) = report["rows"]
+    assert row["pairs"] == 4 and row["low"] <= row["ratio"] <= row["high"]
+    assert report["met"] == (row["high"] <= 1.02)
+    assert (
+        f"| tiny | {row['ratio']:.4f} | {row['low']:.4f} to {row['high']:.4f} |"
+        in hparam_overhead.to_markdown(report)
+    )
