@@ -165,7 +165,7 @@ def headlines(reports: dict[str, dict[str, Any]]) -> list[list[str]]:
                 "train step with b1, b2, weight decay on schedules and a plateau / constants "
                 "(worst preset, paired, 95% CI; target 1.02)",
                 f"{r['ratio']:.4f} (upper end {r['ratio_high']:.4f}): "
-                + ("met" if r["met"] else "not shown"),
+                + ("met" if r["met"] else "not met on every preset"),
             ]
         )
     if "end_to_end" in reports:

@@ -65,6 +65,14 @@ def run(
     }
 
 
+def _outcome(row: dict[str, Any], target: float) -> str:
+    """met (the CI's upper end at most ``target``), not met (its lower end above), or not
+    resolved."""
+    if row["high"] <= target:
+        return "met"
+    return "not met" if row["low"] > target else "not resolved"
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     """The report as a table."""
     table = [
@@ -72,7 +80,7 @@ def to_markdown(report: dict[str, Any]) -> str:
             row["preset"],
             f"{row['ratio']:.4f}",
             f"{row['low']:.4f} to {row['high']:.4f}",
-            "met" if row["high"] <= report["target"] else "not shown",
+            _outcome(row, report["target"]),
             f"{row['pairs']:,} x {row['steps_per_timed_call']}",
             f"{ms(row['scheduled']['median'])}",
             f"{ms(row['constants']['median'])}",
