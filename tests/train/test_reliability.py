@@ -573,7 +573,7 @@ def test_schedule_change_is_refused_unless_allowed_and_then_recorded(
             ["--steps", "ten"],
             "argument --steps: the value must be a step count or a duration such as",
         ),
-        (["--peak_lr", "fast"], "argument --peak_lr: expected a number, got 'fast'"),
+        (["--peak_lr", "fast"], "argument --peak_lr: expected a number or 'auto', got 'fast'"),
         (
             ["--warmup_steps", "50"],
             "the warmup (50 steps) is longer than the run (--steps 40): give --warmup_steps at "
