@@ -528,7 +528,7 @@ def two_runs(lab: Lab) -> Scenario:
     s = Scenario(
         "two runs on one workdir",
         "a second `python -m train` on the same workdir while the first was running (held inside "
-        "a save by the test hook); then the first was killed with `kill -9` and the command run "
+        "a save by `experiments/fault_launcher.py --pause-in-save`); then the first was killed with `kill -9` and the command run "
         "again",
         "the same command started twice",
     )
@@ -646,7 +646,7 @@ def render(scenarios: list[Scenario], seconds: float) -> str:
         "train --preset tiny` (40 steps, a checkpoint every 10, unless it says otherwise) in "
         "subprocesses, causes the fault, runs the same command again, and compares every "
         "step's loss, learning rate and gradient norm with a run of the same flags that was "
-        "never interrupted. The test hook `WARMUP_JAX_TEST_PAUSE_IN_SAVE` only holds a run at a "
+        "never interrupted. The fault launcher (`experiments/fault_launcher.py`, outside the harness) only holds a run at a "
         "chosen moment; every fault itself is real (signals, truncated files, kernel errors). "
         "`$SCRATCH` stands for the scratch folder the runs used.",
         "",
