@@ -220,17 +220,7 @@ def run_study(
         done_before = record(spec, config) is not None
         result = run_one(spec, config, keep_checkpoints)
         records.append(result)
-        loss = result["final_val_loss"]
-        log(
-            f"[{index}/{len(grid)}] {spec.name}: "
-            + (
-                f"val loss {loss:.4f}"
-                if loss is not None
-                else f"non-finite at step {result['stopped_at_step']}"
-            )
-            + (" DIVERGED" if result["diverged"] else "")
-            + (" (done before)" if done_before else f" ({result['wall_time_s']:.0f} s)")
-        )
+        log(study.progress_line(index, len(grid), spec.name, result, done_before))
         if index == len(grid) or not done_before:
             if baseline is None:  # once: every run has the same data
                 baseline = study.byte_frequency_loss(config)
