@@ -471,24 +471,20 @@ def find_or_load(config: RunConfig, out: str | pathlib.Path, **settings: Any) ->
 # -- the command line -------------------------------------------------------------------------
 
 
+def _float(text: str, positive: bool = False) -> float:
+    """A finite number from the command line (above 0 with ``positive``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text[:80]!r}") from None
+    if not math.isfinite(value) or (positive and not value > 0):
+        kind = "positive" if positive else "finite"
+        raise argparse.ArgumentTypeError(f"must be a {kind} number, got {text[:80]!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text[:80]!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text[:80]!r}")
-    return value
-
-
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text[:80]!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text[:80]!r}")
-    return value
+    return _float(text, positive=True)
 
 
 def _whole(text: str) -> int:
