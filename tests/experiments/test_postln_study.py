@@ -8,7 +8,7 @@ import math
 import pytest
 
 from experiments import postln_study as ps
-from train.config import ModelConfig, make_config
+from train.config import ModelConfig
 
 HAS_NORM = ps.has_norm_setting()
 needs_norm = pytest.mark.skipif(
