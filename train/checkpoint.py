@@ -160,6 +160,17 @@ class Checkpoints:
             step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())
         ).meta
 
+    def saved_setting(self, name: str) -> Any:
+        """Run setting ``name`` as the newest checkpoint whose meta reads back holds it (None
+        without one): what a resume must know before it can build its schedule."""
+        for step in reversed(self.all_steps()):
+            try:
+                config = self.read_meta(step)["config"]
+            except Exception:  # noqa: BLE001, S112  (damaged: resume reports it)
+                continue
+            return config.get(name) if isinstance(config, dict) else None
+        return None
+
     def restore(self, step: int, like: TrainState) -> TrainState:
         """Checkpoint ``step``'s state, with the shapes, dtypes and shardings of ``like``."""
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
@@ -205,7 +216,8 @@ class Checkpoints:
                 continue
             self._set_aside(damaged, step)
             steps_now = meta["config"].get("steps")
-            if isinstance(steps_now, int) and step > steps_now:
+            clocked = meta["config"].get("clock_batch_size") is not None  # steps at that batch
+            if isinstance(steps_now, int) and step > steps_now and not clocked:
                 raise ResumeError(
                     f"the newest checkpoint is at step {step}, past --steps {steps_now}: "
                     "raise --steps to train on, or pass a new --workdir"

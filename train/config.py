@@ -550,6 +550,17 @@ class RunConfig:
         flag=None,
     )
 
+    clock_batch_size: int | None = setting(
+        None,
+        "the batch size a schedule given in tokens was resolved at (the first run's); the "
+        "learning rate is then the schedule at examples_seen // clock_batch_size, so "
+        "--batch_size may change on a resume (train/token_clock.py). None: the schedule counts "
+        "optimizer steps",
+        group=RUN,
+        flag=None,
+        resume=True,
+    )
+
     @property
     def lengths_resolved(self) -> bool:
         """Whether every length setting is in steps (no duration left to resolve)."""
@@ -843,6 +854,48 @@ def from_flags(args: argparse.Namespace) -> RunConfig:
     return make_config(preset, workdir, **values)
 
 
+# Units of a duration that measure data: with --steps in one of them the schedule can follow the
+# tokens seen (``schedule_in_tokens``).
+DATA_UNITS = ("tok", "ex", "ep")
+
+
+def given_lengths(config: RunConfig) -> dict[str, str]:
+    """The length settings given as durations, as given: ``{"warmup_steps": "10%"}``."""
+    strings = {name: getattr(config, name) for name in LENGTHS}
+    return {**config.durations, **{k: v for k, v in strings.items() if isinstance(v, str)}}
+
+
+def schedule_in_tokens(config: RunConfig) -> str | None:
+    """None when the run's learning rate can follow the tokens seen (``train/token_clock.py``),
+    so that a resume may change ``--batch_size``; else why not, as a phrase.
+
+    That needs ``--steps`` in tokens, examples or epochs, and every other length of the schedule
+    a duration of data or a share of the run (``--warmup_steps 10%``, ``--warmup_ratio``):
+    nothing counted in optimizer steps.
+    """
+    from warmup_jax.durations import parse_duration  # noqa: PLC0415
+    from warmup_jax.expressions import looks_like_expression  # noqa: PLC0415
+
+    given = given_lengths(config)
+    if "steps" not in given or parse_duration(given["steps"]).unit not in DATA_UNITS:
+        return "--steps counts optimizer steps (give it in tokens: --steps 2e6tok)"
+    warmup = given.get("warmup_steps")
+    if (warmup is None and config.warmup_steps) or (
+        warmup is not None and parse_duration(warmup).unit == "st"
+    ):
+        return "--warmup_steps counts optimizer steps (give it in tokens or as a share: 10%)"
+    if config.rewarmup_steps is not None:
+        return "--rewarmup_steps starts at a checkpoint's step"
+    if config.hyperparams or config.schedule == "one_cycle":
+        return "the schedules of --hparam (and one_cycle's b1) count optimizer steps"
+    if looks_like_expression(config.schedule):
+        return "a schedule expression's lengths are in optimizer steps"
+    in_steps = sorted(k for k in config.schedule_kwargs if k.endswith("_steps"))
+    if in_steps:
+        return f"--schedule_kwargs {', '.join(in_steps)} counts optimizer steps"
+    return None
+
+
 def resolve_lengths(config: RunConfig, train_tokens: int | None) -> RunConfig:
     """``config`` with every length setting in steps, and the durations as given in
     ``durations`` (``{"warmup_steps": "10%"}``).
@@ -850,6 +903,10 @@ def resolve_lengths(config: RunConfig, train_tokens: int | None) -> RunConfig:
     Against ``warmup_jax.TrainingLength``: ``steps`` first (its total), steps per epoch =
     ``train_tokens`` (the training split's size) / tokens per step, tokens and examples per step
     from the batch. ``train_tokens`` None: only durations without epochs can be resolved.
+    Resolving again (another batch, the data known) starts from the durations as given.
+    When the schedule is in tokens (``schedule_in_tokens``) the batch is ``clock_batch_size``,
+    set to ``batch_size`` on a fresh run and kept from the checkpoint on a resume, so the
+    schedule's steps stay those of the first run whatever the batch is now.
     Raises ``ConfigError`` naming the flag when one cannot be.
     """
     from fractions import Fraction  # noqa: PLC0415
@@ -857,14 +914,19 @@ def resolve_lengths(config: RunConfig, train_tokens: int | None) -> RunConfig:
     import warmup_jax  # noqa: PLC0415
 
     values = {name: getattr(config, name) for name in LENGTHS}
-    given = {name: value for name, value in values.items() if isinstance(value, str)}
+    given = given_lengths(config)
     if not given or (train_tokens is None and any(v.endswith("ep") for v in given.values())):
         return config  # nothing to do, or epochs: resolved once the data is known
-    per_epoch = None if train_tokens is None else Fraction(train_tokens, config.tokens_per_step)
+    clock = config.clock_batch_size
+    if clock is None and schedule_in_tokens(config) is None:
+        clock = config.batch_size
+    batch = clock or config.batch_size  # the batch the durations are measured at
+    tokens_per_step = batch * config.seq_len
+    per_epoch = None if train_tokens is None else Fraction(train_tokens, tokens_per_step)
     length = warmup_jax.TrainingLength(
         steps_per_epoch=per_epoch,
-        tokens_per_step=config.tokens_per_step,
-        examples_per_step=config.batch_size,
+        tokens_per_step=tokens_per_step,
+        examples_per_step=batch,
     )
     try:
         for name in LENGTHS:
@@ -874,4 +936,9 @@ def resolve_lengths(config: RunConfig, train_tokens: int | None) -> RunConfig:
                 length = dataclasses.replace(length, total_steps=values["steps"])
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    return dataclasses.replace(config, **values, durations={**config.durations, **given})
+    if clock is not None and values["steps"] * clock >= 2**31:
+        raise ConfigError(
+            f"--steps {given['steps']} is {values['steps'] * clock} sequences, more than the "
+            "int32 count of sequences seen can hold (2**31 - 1)"
+        )
+    return dataclasses.replace(config, **values, durations=given, clock_batch_size=clock)

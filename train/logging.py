@@ -131,12 +131,16 @@ def _start_wandb(config: RunConfig, workdir: pathlib.Path) -> Any:
     )
 
 
+# Metrics whose TensorBoard point is the last step's value, not the interval's mean.
+LAST_VALUE = ("train/learning_rate", "train/tokens_seen")
+
+
 def tensorboard_points(rows: Sequence[Row]) -> list[tuple[str, float, int]]:
     """What TensorBoard gets of one log interval's rows: ``(tag, value, step)``.
 
     One point per metric per interval, at its last step, as flax's examples write summaries:
     the mean of each training metric over the interval (loss, gradient norm, throughput), the LR
-    of the last step, and every validation value at its own step. A point per step would cost
+    and the tokens seen of the last step, and every validation value at its own step. A point per step would cost
     the loop about 60 us per metric per step (tensorboardX writes through a process queue),
     more than a whole ``tiny`` step; ``metrics.jsonl`` keeps every step.
     """
@@ -148,7 +152,7 @@ def tensorboard_points(rows: Sequence[Row]) -> list[tuple[str, float, int]]:
         values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
         if not values:
             continue
-        value = values[-1] if key == "train/learning_rate" else sum(values) / len(values)
+        value = values[-1] if key in LAST_VALUE else sum(values) / len(values)
         points.append((key, float(value), last))
     for r in rows:
         for key, value in r.items():
@@ -158,9 +162,18 @@ def tensorboard_points(rows: Sequence[Row]) -> list[tuple[str, float, int]]:
 
 
 class RunLogger:
-    """Writes rows to every sink and keeps the progress bar; ``start_step`` > 0 means resumed."""
+    """Writes rows to every sink and keeps the progress bar; ``start_step`` > 0 means resumed.
 
-    def __init__(self, config: RunConfig, workdir: pathlib.Path, start_step: int) -> None:
+    ``total_steps``: the progress bar's end (default ``config.steps``; a run whose schedule is in
+    tokens and whose batch changed takes another number of steps)."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        workdir: pathlib.Path,
+        start_step: int,
+        total_steps: int | None = None,
+    ) -> None:
         self.workdir = workdir
         # First: if W&B cannot start, nothing else has been opened or rewritten.
         self._wandb = _start_wandb(config, workdir) if config.wandb else None
@@ -170,7 +183,7 @@ class RunLogger:
         # purge_step makes TensorBoard drop events a killed run wrote after the checkpoint.
         self._tb = SummaryWriter(str(workdir / "tb"), purge_step=start_step or None)
         self._bar = tqdm.tqdm(
-            total=config.steps,
+            total=total_steps or config.steps,
             initial=start_step,
             unit="step",
             dynamic_ncols=True,

@@ -12,6 +12,7 @@ intact; a damaged newest checkpoint is skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pathlib
@@ -23,9 +24,9 @@ import numpy as np
 
 import warmup_jax
 from train import data as data_lib
-from train import faults
+from train import faults, token_clock
 from train.checkpoint import Checkpoints
-from train.config import RunConfig, resolve_lengths
+from train.config import ConfigError, RunConfig, resolve_lengths, schedule_in_tokens
 from train.distributed import (
     check_batch_size,
     check_same_run,
@@ -180,6 +181,35 @@ def _eval_row(loss: jax.Array) -> dict[str, float]:
     return {"val/loss": value, "val/perplexity": math.exp(value)}
 
 
+def _saved_clock_batch_size(workdir: pathlib.Path) -> int | None:
+    """The batch a schedule in tokens was resolved at, from the workdir's newest checkpoint."""
+    if not (workdir / "checkpoints").is_dir():
+        return None
+    with Checkpoints(workdir, 1, read_only=True) as checkpoints:
+        saved = checkpoints.saved_setting("clock_batch_size")
+    return saved if isinstance(saved, int) and not isinstance(saved, bool) and saved > 0 else None
+
+
+def _examples_seen(state: Any) -> int:
+    """The sequences a restored state has trained on (0 without a token clock)."""
+    seen = token_clock.examples_seen(state.opt_state)
+    return 0 if seen is None else int(np.asarray(seen.addressable_data(0)))
+
+
+def _steps_left(config: RunConfig, seen: int) -> int:
+    """Steps at ``--batch_size`` until a schedule in tokens has seen its ``--steps``' sequences
+    (``steps * clock_batch_size``); the last may take up to a batch more."""
+    assert config.clock_batch_size is not None
+    left = max(0, -(-(config.steps * config.clock_batch_size - seen) // config.batch_size))
+    if left % config.steps_per_call:
+        raise ConfigError(
+            f"at --batch_size {config.batch_size} the run has {left} steps left, not a multiple "
+            f"of --steps_per_call ({config.steps_per_call}): choose another --steps_per_call "
+            "or --batch_size"
+        )
+    return left
+
+
 def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, Any]:
     """Trains (or resumes) the run described by ``config``; returns what summary.json holds.
 
@@ -194,14 +224,25 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
     workdir = pathlib.Path(config.workdir).expanduser().resolve()
     # Process 0 prepares a data set missing from a shared cache before the others read it.
     data = main_process_first(lambda: load_data(config))
+    if schedule_in_tokens(config) is None:
+        # A resume measures the durations at the batch of the first run, whatever it is now.
+        saved = _saved_clock_batch_size(workdir)
+        if saved is not None:
+            config = dataclasses.replace(config, clock_batch_size=saved)
     if not config.lengths_resolved or config.durations:
         config = resolve_lengths(config, len(data.train))
         config.validate()
         if is_main_process():
+            at = config.clock_batch_size
             print(
                 "lengths: "
                 + ", ".join(
                     f"--{k} {v} = {getattr(config, k)} steps" for k, v in config.durations.items()
+                )
+                + (
+                    f" (steps of {at} sequences: the schedule follows the tokens seen)"
+                    if at
+                    else ""
                 ),
                 flush=True,
             )
@@ -242,7 +283,7 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
     plateau = plateau_settings(config)
     update_plateau = jax.jit(warmup_jax.update_plateau, static_argnums=2)
     k = config.steps_per_call
-    train_step = make_train_step(model, schedule, k)
+    train_step = make_train_step(model, schedule, k, config.clock_batch_size)
     eval_step = make_eval_step(model)
 
     with (
@@ -258,14 +299,16 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
             else None,
         )
         start = latest or 0
-        end = config.steps if config.stop_after is None else min(config.steps, config.stop_after)
+        seen = _examples_seen(state) if latest is not None else 0
+        last = start + _steps_left(config, seen) if config.clock_batch_size else config.steps
+        end = last if config.stop_after is None else min(last, config.stop_after)
         end = max(start, end)
         final_eval: dict[str, float] | None = None
         pending: list[tuple[int, dict[str, jax.Array]]] = []
         main = is_main_process()
         stopped_by: str | None = None
         with (
-            RunLogger(config, workdir, start) if main else _QuietLogger() as logger,
+            RunLogger(config, workdir, start, last) if main else _QuietLogger() as logger,
             faults.StopSignals() as signals,
             _batches(data.train, config, mesh, start, end) as batches,
         ):
@@ -279,8 +322,8 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
                     state, metrics = train_step(state, batch)
                 pending.append((step, metrics))
                 step += k
-                at_eval = _is_due(step, config.eval_every, config.steps)
-                at_checkpoint = _is_due(step, config.checkpoint_every, config.steps)
+                at_eval = _is_due(step, config.eval_every, last)
+                at_checkpoint = _is_due(step, config.checkpoint_every, last)
                 stop = signals.stop_requested(at_fetch=False)
                 if not (
                     at_eval or at_checkpoint or stop or step == end or step % config.log_every == 0
@@ -293,6 +336,10 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
                 tokens_per_sec = (step - pending[0][0]) * config.tokens_per_step / seconds
                 rows = _rows([first for first, _ in pending], fetched, tokens_per_sec)
                 pending = []
+                if config.clock_batch_size is not None:
+                    for row in rows:  # after the row's update
+                        examples = seen + (row["step"] + 1 - start) * config.batch_size
+                        row["train/tokens_seen"] = examples * config.seq_len
                 if at_eval:
                     val_loss = eval_step(state.params, val_batches)
                     final_eval = _eval_row(val_loss)
@@ -325,17 +372,17 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         title = f"{config.preset}: {schedule.to_config()['schedule']}, peak LR {config.peak_lr:g}"
         plot_lr(rows, workdir / "lr.png", title)
         plot_loss(rows, workdir / "loss.png", title)
-    if stopped_by is not None and end < config.steps:
+    if stopped_by is not None and end < last:
         return {"steps": end, "stopped_early": True, "signal": stopped_by}
-    if end < config.steps:
+    if end < last:
         return {"steps": end, "stopped_early": True}
     if final_eval is None:  # Already complete when started: measure the final model again.
         final_eval = _eval_row(eval_step(state.params, val_batches))
     summary = {
         "final_val_loss": final_eval["val/loss"],
         "final_perplexity": final_eval["val/perplexity"],
-        "steps": config.steps,
-        "tokens_seen": config.steps * config.tokens_per_step,
+        "steps": last,
+        "tokens_seen": (seen + (last - start) * config.batch_size) * config.seq_len,
         "resumed_from_step": start if latest is not None else None,
         "wall_time_s": round(time.perf_counter() - started, 2),
         "num_params": int(sum(x.size for x in jax.tree.leaves(state.params))),

@@ -103,7 +103,8 @@ def check_resume(
     """Raises ``ResumeError`` listing every difference that would make a resume inexact.
 
     ``saved`` and ``now`` are ``make_meta`` dicts; ``where`` names the checkpoint in the message.
-    Settings that do not change the numbers (logging cadence, workdir, steps per call) may change.
+    Settings that do not change the numbers (logging cadence, workdir, steps per call) may change,
+    and so may ``batch_size`` when the schedule follows the tokens seen (``clock_batch_size``).
     With ``allow_schedule_change`` (``--allow_schedule_change``) a changed schedule is accepted;
     the returned lines say what changed in it (empty when nothing did).
     """
@@ -150,12 +151,23 @@ def check_resume(
         for f in dataclasses.fields(RunConfig)
         if f.default is not dataclasses.MISSING and f.default is not PRESET
     }
+    keys = RESUME_KEYS
+    clock = now["config"].get("clock_batch_size")
+    if clock is not None and saved_config.get("clock_batch_size") == clock:
+        # The schedule follows the tokens seen (train/token_clock.py): the batch may change.
+        keys = tuple(k for k in keys if k != "batch_size")
     changed = _differences(
-        {k: saved_config.get(k, defaults.get(k, _MISSING)) for k in RESUME_KEYS},
-        {k: now["config"].get(k, _MISSING) for k in RESUME_KEYS},
+        {k: saved_config.get(k, defaults.get(k, _MISSING)) for k in keys},
+        {k: now["config"].get(k, _MISSING) for k in keys},
     )
     if changed:
         problems.append("run settings changed:\n" + "\n".join(changed))
+        if clock is None and any(line.startswith("  batch_size:") for line in changed):
+            problems.append(
+                "--batch_size may change on a resume only when the schedule is in tokens "
+                "(--steps and the warmup as durations of data, e.g. --steps 2e6tok "
+                "--warmup_steps 10%), so the learning rate can follow the tokens seen"
+            )
     if saved["data_fingerprint"] != now["data_fingerprint"]:
         problems.append(
             "the training data changed (fingerprint "

@@ -11,6 +11,7 @@ import warmup_jax
 from train.config import RunConfig
 from train.model import ByteTransformer
 from train.schedule import make_hyperparams, plateau_settings
+from train.token_clock import scale_by_token_clock
 
 TrainState = train_state.TrainState
 
@@ -24,18 +25,25 @@ def make_optimizer(
     the optimizer's count inside the step, ``warmup_jax.hyperparam_schedules``); with
     ``--plateau``, a last multiplier (``warmup_jax.scale_by_plateau``) scales the update, so the
     learning rate is ``schedule(step) * plateau_scale``. Without either, the plain AdamW.
+    With the schedule in tokens (``config.clock_batch_size``), the same AdamW evaluates the
+    schedule at the clock step (``train.token_clock``) instead of its count of updates.
     """
     hyperparams = make_hyperparams(config, schedule)
-    adamw = (
-        hyperparams.transformation()
-        if hyperparams is not None
-        else optax.adamw(
+    if config.clock_batch_size is not None:  # the schedule follows the tokens seen
+        adamw = optax.chain(  # optax.adamw's own chain, with the clock's learning rate
+            optax.scale_by_adam(b1=config.b1, b2=config.b2),
+            optax.add_decayed_weights(config.weight_decay),
+            scale_by_token_clock(schedule, config.batch_size, config.clock_batch_size),
+        )
+    elif hyperparams is not None:
+        adamw = hyperparams.transformation()
+    else:
+        adamw = optax.adamw(
             learning_rate=schedule,
             b1=config.b1,
             b2=config.b2,
             weight_decay=config.weight_decay,
         )
-    )
     plateau = plateau_settings(config)
     return optax.chain(
         optax.clip_by_global_norm(config.grad_clip),

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 
 import warmup_jax
+from train import token_clock
 from train.model import ByteTransformer, next_byte_loss
 from train.state import TrainState
 
@@ -39,7 +40,10 @@ def cut(windows: Windows, step: jax.Array, window: int) -> jax.Array:
 
 
 def make_train_step(
-    model: ByteTransformer, schedule: warmup_jax.Schedule, steps_per_call: int = 1
+    model: ByteTransformer,
+    schedule: warmup_jax.Schedule,
+    steps_per_call: int = 1,
+    clock_batch_size: int | None = None,
 ) -> Callable[[TrainState, jax.Array | Windows], tuple[TrainState, Metrics]]:
     """The jitted ``train_step(state, batch) -> (state, metrics)``; ``state`` is donated.
 
@@ -48,13 +52,18 @@ def make_train_step(
     ``batch`` is ``[K, batch, seq_len + 1]``, the K updates run in one ``lax.scan`` and each metric
     comes back stacked as ``[K]``: one call and one host read for K steps. ``batch`` may also be
     ``Windows`` (data on the device): each update then cuts its own batch at its own step.
+    With ``clock_batch_size`` (a schedule in tokens), the learning rate is
+    ``schedule(examples_seen // clock_batch_size)`` (``train.token_clock``), as the optimizer's.
     """
     loss_and_grad = jax.value_and_grad(functools.partial(next_byte_loss, model))
     window = model.max_len + 1  # seq_len inputs and the byte after each
 
     def one_step(state: TrainState, batch: jax.Array) -> tuple[TrainState, Metrics]:
-        # The same value optax's adamw applies: its own count advances with state.step.
-        lr = schedule(state.step)
+        if clock_batch_size is None:
+            # The same value optax's adamw applies: its own count advances with state.step.
+            lr = schedule(state.step)
+        else:
+            lr = schedule(token_clock.clock_step(state.opt_state, clock_batch_size))
         scale = warmup_jax.plateau_scale(state.opt_state)
         loss, grads = loss_and_grad(state.params, batch)
         new_state = state.apply_gradients(grads=grads)
