@@ -37,8 +37,8 @@ def signalling(make: Any, spec: str) -> Any:
     at, name = spec.split(":")
     target, signum = int(at), signal.Signals[name]
 
-    def make_train_step(model: Any, schedule: Any, steps_per_call: int = 1) -> Any:
-        step_fn = make(model, schedule, steps_per_call)
+    def make_train_step(model: Any, schedule: Any, steps_per_call: int = 1, *more: Any) -> Any:
+        step_fn = make(model, schedule, steps_per_call, *more)
         reached: list[int] = []
 
         def counted(state: Any, batch: Any) -> Any:

@@ -337,8 +337,8 @@ def test_no_checkpoint_is_written_from_a_state_holding_nan(tiny, tmp_path, monke
     """Finite metrics but a NaN parameter after update 9: checkpoint 10 is refused."""
     make = loop_lib.make_train_step
 
-    def poisoned(model, schedule, steps_per_call=1):
-        inner = make(model, schedule, steps_per_call)
+    def poisoned(model, schedule, steps_per_call=1, *more):
+        inner = make(model, schedule, steps_per_call, *more)
 
         def step(state, batch):
             state, metrics = inner(state, batch)
