@@ -136,7 +136,7 @@ def run_config(
 
     Raises ``ConfigError`` for a Post-LN run while the harness has no ``norm`` setting.
     """
-    values = dict(overrides, model=model)
+    values = {**study.STUDY_SETTINGS, **overrides, "model": model}
     if has_norm_setting():
         values["norm"] = spec.norm
     elif spec.norm != "pre":

@@ -137,13 +137,18 @@ def make_grid(
     return [RunSpec(s, lr, seed) for seed in seeds for lr in peak_lrs for s in strategies]
 
 
+# The grids of results/ were measured with weight decay on every parameter, before the harness's
+# --no_decay (default: biases and LayerNorms): the studies keep that, so they reproduce.
+STUDY_SETTINGS = {"no_decay": "none"}
+
+
 def run_config(
     spec: RunSpec, out: pathlib.Path, preset: str, overrides: dict[str, Any]
 ) -> RunConfig:
     """The harness settings of one run; its workdir is ``out/runs/PRESET_STEPSsteps/...``."""
     base = make_config(preset, "unused", **overrides)
     strategy = STRATEGIES[spec.strategy]
-    values = dict(overrides)
+    values = {**STUDY_SETTINGS, **overrides}
     values.update(strategy.settings(base))
     values.update(peak_lr=spec.peak_lr, seed=spec.seed, progress=False)
     workdir = (

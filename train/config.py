@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import pathlib
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -121,6 +122,45 @@ def _hyperparameters(value: Any) -> dict[str, str]:
     return {name: _hyperparameter(f"{name}={text}")[1] for name, text in value.items()}
 
 
+def _regex(value: Any) -> str:
+    """A regular expression on parameter paths (``block_0/attn/query/kernel``), compiled to check."""
+    text = _text(value)
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise ValueError(f"is not a regular expression ({error}): {text[:80]!r}") from None
+    return text
+
+
+def _lr_mult(value: Any) -> tuple[str, float]:
+    """``"REGEX=FACTOR"`` -> ``(REGEX, FACTOR)`` (split at the last ``=``)."""
+    regex, sep, factor = _text(value).rpartition("=")
+    if not sep or not regex:
+        raise ValueError(f"expected REGEX=FACTOR, e.g. '^embed/=0.1', got {str(value)[:80]!r}")
+    try:
+        number = NON_NEGATIVE_FLOAT(float(factor))
+    except ValueError as error:
+        reason = error if "finite" in str(error) else f"must be a number, got {factor[:80]!r}"
+        raise ValueError(f"{regex[:80]!r}={factor[:80]}: the factor {reason}") from None
+    return _regex(regex), number
+
+
+def _lr_mults(value: Any) -> dict[str, float]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected {{REGEX: FACTOR}}, got {value!r}")
+    return dict(_lr_mult(f"{regex}={factor}") for regex, factor in value.items())
+
+
+def _regexes(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of regular expressions, got {value!r}")
+    return [_regex(v) for v in value]
+
+
+def _no_decay(value: Any) -> str:
+    return NO_DECAY_NONE if _text(value).strip() == NO_DECAY_NONE else _regex(value)
+
+
 def _plateau(value: Any) -> str:
     from warmup_jax.plateau import PlateauSettings  # noqa: PLC0415  (imports jax)
 
@@ -179,6 +219,13 @@ def _peak_lr(value: Any) -> float | str:
 _peak_lr.takes_text = True  # type: ignore[attr-defined]
 
 
+# --no_decay's default: biases and the LayerNorms' scales and offsets of the harness's model.
+NO_DECAY_DEFAULT = r"(?:^|/)bias$|(?:^|/)ln_[^/]*/"
+NO_DECAY_NONE = "none"
+# What a checkpoint written before a setting existed was trained with, where that is not the
+# setting's default: weight decay on every parameter, before --no_decay.
+BEFORE_THE_SETTING = {"no_decay": NO_DECAY_NONE}
+
 # The settings that are lengths, in the order they are resolved (--steps first: "10%" of it).
 LENGTHS = ("steps", "warmup_steps", "rewarmup_steps", "rewarmup_from")
 SEED = _integer(0, 2**32 - 1)  # jax.random.key takes a 32-bit seed
@@ -221,8 +268,9 @@ def setting(
         metavar=metavar,
         repeat=repeat,
     )
-    if isinstance(default, dict):
-        return dataclasses.field(default_factory=lambda: dict(default), metadata=metadata)
+    if isinstance(default, (dict, list)):
+        kind = type(default)
+        return dataclasses.field(default_factory=lambda: kind(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -430,6 +478,47 @@ class RunConfig:
     )
     b2: float = setting(
         0.95, "AdamW's second-moment decay rate", group=OPTIMIZER, check=BETA, resume=True
+    )
+    lr_mult: dict = setting(
+        {},
+        "multiply the learning rate of the parameters whose path matches REGEX (re.search on "
+        "paths like block_0/attn/query/kernel, embed/embedding) by FACTOR; repeat for several, "
+        "the first match wins, e.g. --lr_mult '^embed/=0.1'; each group's LR is logged as "
+        "train/learning_rate/REGEX",
+        group=OPTIMIZER,
+        check=_lr_mults,
+        metavar="REGEX=FACTOR",
+        repeat=True,
+        resume=True,
+    )
+    freeze: list = setting(
+        [],
+        "no update at all for the parameters whose path matches REGEX (they stay bit-identical "
+        "and get no optimizer state); repeat for several",
+        group=OPTIMIZER,
+        check=_regexes,
+        metavar="REGEX",
+        repeat=True,
+        resume=True,
+    )
+    layer_decay: float | None = setting(
+        None,
+        "layer-wise LR decay as in BEiT and timm: block i gets FACTOR ** (num_layers - i) times "
+        "the LR, the embeddings FACTOR ** (num_layers + 1), the final LayerNorm the full LR",
+        group=OPTIMIZER,
+        check=_number(0.0, 1.0, low_open=True),
+        metavar="FACTOR",
+        resume=True,
+    )
+    no_decay: str = setting(
+        NO_DECAY_DEFAULT,
+        "no weight decay for the parameters whose path matches this regular expression "
+        "(default: biases and LayerNorms, as transformers' Trainer); 'none': decay every "
+        "parameter",
+        group=OPTIMIZER,
+        check=_no_decay,
+        metavar="REGEX",
+        resume=True,
     )
     grad_clip: float = setting(
         1.0,
@@ -751,7 +840,7 @@ def _parser_of(field: dataclasses.Field) -> Callable[[str], Any]:
 
 def _repeated_parser(field: dataclasses.Field) -> Callable[[str], Any]:
     """The argparse ``type`` of one occurrence of a repeatable flag: text -> ``(key, value)``."""
-    single = {"hyperparams": _hyperparameter}[field.name]
+    single = {"hyperparams": _hyperparameter, "lr_mult": _lr_mult, "freeze": _regex}[field.name]
 
     def parse(text: str) -> Any:
         try:
@@ -841,14 +930,15 @@ def from_flags(args: argparse.Namespace) -> RunConfig:
     }
     for f in _fields():
         if f.metadata["repeat"] and values.get(f.name) is not None:
-            pairs = values[f.name]
-            seen = [key for key, _ in pairs]
+            given = values[f.name]  # (key, value) pairs for a dict, or the values of a list
+            listed = not isinstance(f.default_factory(), dict)  # type: ignore[misc]
+            seen = given if listed else [key for key, _ in given]
             twice = sorted({key for key in seen if seen.count(key) > 1})
             if twice:
                 raise ConfigError(
                     f"--{f.metadata['flag'] or f.name} gives {', '.join(twice)} more than once"
                 )
-            values[f.name] = dict(pairs)
+            values[f.name] = list(given) if listed else dict(given)
     preset = args.preset or "small"
     workdir = args.workdir if args.workdir is not None else f"runs/{preset}"
     return make_config(preset, workdir, **values)

@@ -131,7 +131,8 @@ def _start_wandb(config: RunConfig, workdir: pathlib.Path) -> Any:
     )
 
 
-# Metrics whose TensorBoard point is the last step's value, not the interval's mean.
+# Metrics whose TensorBoard point is the last step's value, not the interval's mean (and those
+# whose names start so: each parameter group's train/learning_rate/<group>).
 LAST_VALUE = ("train/learning_rate", "train/tokens_seen")
 
 
@@ -139,8 +140,8 @@ def tensorboard_points(rows: Sequence[Row]) -> list[tuple[str, float, int]]:
     """What TensorBoard gets of one log interval's rows: ``(tag, value, step)``.
 
     One point per metric per interval, at its last step, as flax's examples write summaries:
-    the mean of each training metric over the interval (loss, gradient norm, throughput), the LR
-    and the tokens seen of the last step, and every validation value at its own step. A point per step would cost
+    the mean of each training metric over the interval (loss, gradient norm, throughput), the
+    LRs and the tokens seen of the last step, and every validation value at its own step. A point per step would cost
     the loop about 60 us per metric per step (tensorboardX writes through a process queue),
     more than a whole ``tiny`` step; ``metrics.jsonl`` keeps every step.
     """
@@ -152,7 +153,7 @@ def tensorboard_points(rows: Sequence[Row]) -> list[tuple[str, float, int]]:
         values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
         if not values:
             continue
-        value = values[-1] if key in LAST_VALUE else sum(values) / len(values)
+        value = values[-1] if key.startswith(LAST_VALUE) else sum(values) / len(values)
         points.append((key, float(value), last))
     for r in rows:
         for key, value in r.items():

@@ -39,6 +39,7 @@ from train.distributed import (
 from train.lock import WorkdirLock
 from train.logging import RunLogger, read_metrics, write_atomically
 from train.model import ByteTransformer
+from train.param_groups import check_paths, group_learning_rates, make_groups
 from train.plots import plot_loss, plot_lr
 from train.prefetch import Prefetcher
 from train.resume_check import make_meta
@@ -253,6 +254,10 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
     check_same_run(config.to_dict(), schedule.to_config(), data.fingerprint)
     mesh = make_mesh()
     check_batch_size(config.batch_size, mesh)
+    model = ByteTransformer(config.model, config.seq_len, norm=config.norm)
+    shapes = jax.eval_shape(model.init, jax.random.key(0), np.zeros((1, config.seq_len), np.int32))
+    check_paths(config, shapes["params"])
+    groups = make_groups(config)
     # Every check of the settings is done: only now may the workdir be created.
     workdir.mkdir(parents=True, exist_ok=True)
     # Each process makes only the rows its own devices hold (all of them with one process).
@@ -265,7 +270,6 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         )
     )
 
-    model = ByteTransformer(config.model, config.seq_len, norm=config.norm)
     state = create_train_state(config, model, make_optimizer(config, schedule), replicated(mesh))
     hyperparams = make_hyperparams(config, schedule)
     meta = make_meta(
@@ -283,7 +287,13 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
     plateau = plateau_settings(config)
     update_plateau = jax.jit(warmup_jax.update_plateau, static_argnums=2)
     k = config.steps_per_call
-    train_step = make_train_step(model, schedule, k, config.clock_batch_size)
+    train_step = make_train_step(
+        model,
+        schedule,
+        k,
+        config.clock_batch_size,
+        None if groups is None else group_learning_rates(groups, schedule, shapes["params"]),
+    )
     eval_step = make_eval_step(model)
 
     with (
@@ -388,6 +398,7 @@ def run(config: RunConfig, *, allow_schedule_change: bool = False) -> dict[str, 
         "num_params": int(sum(x.size for x in jax.tree.leaves(state.params))),
         "data": {"name": data.name, "fingerprint": data.fingerprint},
         "schedule": schedule.to_config(),
+        "param_groups": None if groups is None else groups.to_config(),
         "config": config.to_dict(),
     }
     if main:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import warmup_jax
-from train.config import PRESET, RESUME_KEYS, ConfigError, RunConfig
+from train.config import BEFORE_THE_SETTING, PRESET, RESUME_KEYS, ConfigError, RunConfig
 
 _MISSING = "<absent>"
 META_KEYS = ("schedule", "config", "data_fingerprint")
@@ -147,10 +147,12 @@ def check_resume(
         saved_config["warmup_type"] = saved_config.pop("warmup")
     # A setting added since the checkpoint was written has, there, the value it had before.
     defaults = {
-        f.name: f.default
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
         for f in dataclasses.fields(RunConfig)
-        if f.default is not dataclasses.MISSING and f.default is not PRESET
+        if f.default is not PRESET
+        and (f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)
     }
+    defaults.update(BEFORE_THE_SETTING)
     keys = RESUME_KEYS
     clock = now["config"].get("clock_batch_size")
     if clock is not None and saved_config.get("clock_batch_size") == clock:

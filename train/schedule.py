@@ -42,13 +42,14 @@ def _one_cycle_kwargs(config: RunConfig) -> dict[str, Any]:
 
 
 def make_hyperparams(
-    config: RunConfig, schedule: warmup_jax.Schedule
+    config: RunConfig, schedule: warmup_jax.Schedule, mask: Any = None
 ) -> warmup_jax.HyperparamSchedules | None:
     """AdamW's hyperparameters with their schedules (``--hparam NAME=EXPR``), or None when every
     one but the learning rate is a constant (the plain optimizer, as before ``--hparam``).
 
     ``--schedule one_cycle`` puts ``b1`` on torch's OneCycleLR momentum cycle unless ``--hparam``
     gives b1. A name AdamW does not take is a ``ValueError`` naming the ones it takes.
+    ``mask``: AdamW's weight-decay mask (``--no_decay``), passed on as it is.
     """
     scheduled = {
         name: warmup_jax.parse(text, _variables(config))
@@ -66,6 +67,8 @@ def make_hyperparams(
     if not scheduled:
         return None
     constants = {"b1": config.b1, "b2": config.b2, "weight_decay": config.weight_decay}
+    if mask is not None:
+        constants["mask"] = mask
     return warmup_jax.hyperparam_schedules(
         "adamw", learning_rate=schedule, **{**constants, **scheduled}
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -10,6 +13,7 @@ from flax.training import train_state
 import warmup_jax
 from train.config import RunConfig
 from train.model import ByteTransformer
+from train.param_groups import frozen_mask, make_groups, weight_decay_mask
 from train.schedule import make_hyperparams, plateau_settings
 from train.token_clock import scale_by_token_clock
 
@@ -21,33 +25,45 @@ def make_optimizer(
 ) -> optax.GradientTransformation:
     """Global-norm gradient clipping, then AdamW whose learning rate is ``schedule``.
 
-    With ``--hparam``, AdamW's other hyperparameters follow their schedules too (evaluated from
-    the optimizer's count inside the step, ``warmup_jax.hyperparam_schedules``); with
-    ``--plateau``, a last multiplier (``warmup_jax.scale_by_plateau``) scales the update, so the
-    learning rate is ``schedule(step) * plateau_scale``. Without either, the plain AdamW.
-    With the schedule in tokens (``config.clock_batch_size``), the same AdamW evaluates the
-    schedule at the clock step (``train.token_clock``) instead of its count of updates.
+    AdamW decays every parameter but those ``--no_decay`` matches (a ``mask``). With
+    ``--lr_mult``, ``--freeze`` or ``--layer_decay``, one AdamW per parameter group
+    (``train.param_groups``, ``optax.partition`` underneath); frozen parameters get no update
+    and stay out of the clipping's norm. With ``--hparam``, AdamW's other hyperparameters follow
+    their schedules too (evaluated from the optimizer's count inside the step,
+    ``warmup_jax.hyperparam_schedules``); with ``--plateau``, a last multiplier
+    (``warmup_jax.scale_by_plateau``) scales the update, so the learning rate is
+    ``schedule(step) * plateau_scale``. With the schedule in tokens (``config.clock_batch_size``),
+    the same AdamW evaluates the schedule at the clock step (``train.token_clock``) instead of
+    its count of updates.
     """
-    hyperparams = make_hyperparams(config, schedule)
-    if config.clock_batch_size is not None:  # the schedule follows the tokens seen
-        adamw = optax.chain(  # optax.adamw's own chain, with the clock's learning rate
+    groups = make_groups(config)
+    mask = None if groups is not None else weight_decay_mask(config)
+
+    def adamw(learning_rate: Any, weight_decay: float) -> optax.GradientTransformation:
+        if config.clock_batch_size is None:
+            return optax.adamw(
+                learning_rate, b1=config.b1, b2=config.b2, weight_decay=weight_decay, mask=mask
+            )
+        return optax.chain(  # optax.adamw's own chain, with the clock's learning rate
             optax.scale_by_adam(b1=config.b1, b2=config.b2),
-            optax.add_decayed_weights(config.weight_decay),
-            scale_by_token_clock(schedule, config.batch_size, config.clock_batch_size),
+            optax.add_decayed_weights(weight_decay, mask),
+            scale_by_token_clock(learning_rate, config.batch_size, config.clock_batch_size),
         )
+
+    hyperparams = make_hyperparams(config, schedule, mask)
+    if groups is not None:
+        update = groups.optimizer(adamw, schedule, weight_decay=config.weight_decay)
     elif hyperparams is not None:
-        adamw = hyperparams.transformation()
+        update = hyperparams.transformation()
     else:
-        adamw = optax.adamw(
-            learning_rate=schedule,
-            b1=config.b1,
-            b2=config.b2,
-            weight_decay=config.weight_decay,
-        )
+        update = adamw(schedule, config.weight_decay)
+    clip = optax.clip_by_global_norm(config.grad_clip)
+    if config.freeze:
+        clip = optax.masked(clip, functools.partial(frozen_mask, groups))
     plateau = plateau_settings(config)
     return optax.chain(
-        optax.clip_by_global_norm(config.grad_clip),
-        adamw,
+        clip,
+        update,
         *([warmup_jax.scale_by_plateau(plateau)] if plateau is not None else []),
     )
 

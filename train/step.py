@@ -44,6 +44,7 @@ def make_train_step(
     schedule: warmup_jax.Schedule,
     steps_per_call: int = 1,
     clock_batch_size: int | None = None,
+    group_rates: dict[str, warmup_jax.Schedule] | None = None,
 ) -> Callable[[TrainState, jax.Array | Windows], tuple[TrainState, Metrics]]:
     """The jitted ``train_step(state, batch) -> (state, metrics)``; ``state`` is donated.
 
@@ -54,16 +55,22 @@ def make_train_step(
     ``Windows`` (data on the device): each update then cuts its own batch at its own step.
     With ``clock_batch_size`` (a schedule in tokens), the learning rate is
     ``schedule(examples_seen // clock_batch_size)`` (``train.token_clock``), as the optimizer's.
+    ``group_rates`` (parameter groups, ``train.param_groups``): each group's learning rate, at
+    the same step, in ``learning_rate/<group>``.
     """
     loss_and_grad = jax.value_and_grad(functools.partial(next_byte_loss, model))
     window = model.max_len + 1  # seq_len inputs and the byte after each
 
     def one_step(state: TrainState, batch: jax.Array) -> tuple[TrainState, Metrics]:
-        if clock_batch_size is None:
-            # The same value optax's adamw applies: its own count advances with state.step.
-            lr = schedule(state.step)
-        else:
-            lr = schedule(token_clock.clock_step(state.opt_state, clock_batch_size))
+        # The step optax's adamw evaluates the schedule at: its own count advances with
+        # state.step; with a token clock, the clock's.
+        at = (
+            state.step
+            if clock_batch_size is None
+            else token_clock.clock_step(state.opt_state, clock_batch_size)
+        )
+        lr = schedule(at)
+        rates = {f"learning_rate/{g}": rate(at) for g, rate in (group_rates or {}).items()}
         scale = warmup_jax.plateau_scale(state.opt_state)
         loss, grads = loss_and_grad(state.params, batch)
         new_state = state.apply_gradients(grads=grads)
@@ -71,8 +78,9 @@ def make_train_step(
         # --hparam: the values this update used, logged as train/NAME.
         hyperparams = warmup_jax.hyperparams_at(new_state.opt_state)
         metrics.update({k: v for k, v in hyperparams.items() if k != "learning_rate"})
+        metrics.update(rates)
         if scale is not None:  # --plateau: the update used lr * scale
-            metrics["learning_rate"] = lr * scale
+            metrics.update({k: v * scale for k, v in rates.items()}, learning_rate=lr * scale)
             metrics["plateau_scale"] = scale
         return new_state, metrics
 
