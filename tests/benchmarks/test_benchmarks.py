@@ -33,6 +33,7 @@ def host_lr_report():
     return host_lr.run(quick=True, steps_per_call=2, presets=("tiny",), plan={"tiny": (None, 2)})
 
 
+@pytest.mark.slow  # a measured benchmark run; the paired statistics are tested without one
 def test_overhead_ratio_is_the_worst_presets_paired_ratio(overhead_report):
     rows = overhead_report["rows"]
     assert len(rows) == 2
@@ -50,6 +51,7 @@ def test_overhead_ratio_is_the_worst_presets_paired_ratio(overhead_report):
     )
 
 
+@pytest.mark.slow  # a measured benchmark run; the paired statistics are tested without one
 def test_overhead_markdown_and_json(overhead_report, tmp_path):
     text = overhead.to_markdown(overhead_report)
     assert f"worst ratio: **{overhead_report['ratio']:.4f}**" in text
@@ -124,6 +126,7 @@ def test_trimmed_mean():
     assert timing.trimmed_mean([1, 5], 0.5) == 3.0  # Nothing left: the median.
 
 
+@pytest.mark.slow  # a measured benchmark run; the paired statistics are tested without one
 def test_host_lr_figures_follow_from_the_timings(host_lr_report):
     (row,) = host_lr_report["rows"]
     assert row["steps_per_call"] == 2
@@ -170,6 +173,7 @@ def test_host_driven_step_writes_the_lr_it_trains_with_and_compiles_at_most_twic
     assert compiles.count("train_step") <= 2
 
 
+@pytest.mark.slow  # a measured benchmark run; the paired statistics are tested without one
 def test_scaling_runs_one_process_per_device_count():
     report = scaling.run(preset="tiny", counts=(1, 2), plan=(2, 2))
     assert report["forced_cpu_devices"] is True and report["skipped_device_counts"] == []
@@ -249,6 +253,7 @@ def test_all_only_measures_again_and_keeps_the_rest(
         all_benchmarks.main(["--out", str(out), "--only", "nope"])
 
 
+@pytest.mark.slow  # a measured benchmark run; the paired statistics are tested without one
 def test_hparam_overhead_pairs_scheduled_hyperparameters_and_a_plateau_against_constants():
     import warmup_jax
     from benchmarks import hparam_overhead

@@ -20,6 +20,7 @@ def report(source_dir, data_dir, text_data):
     )
 
 
+@pytest.mark.slow  # a measured benchmark run; the arithmetic is tested below
 def test_ratios_are_medians_of_the_rounds(report):
     (row,) = report["rows"]
     assert row["preset"] == "tiny" and row["target"] == 0.9 and len(row["rounds"]) == 2
@@ -44,6 +45,7 @@ def test_the_interval_rates_are_the_logged_throughput_without_the_first_interval
     assert end_to_end._interval_rates(tmp_path, 10) == [40.0, 80.0]
 
 
+@pytest.mark.slow  # a measured benchmark run; the arithmetic is tested below
 def test_markdown_names_the_targets(report):
     text = end_to_end.to_markdown(report)
     row = report["rows"][0]

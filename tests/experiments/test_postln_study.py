@@ -44,6 +44,7 @@ def finished(source_dir, data_dir, text_data, tmp_path_factory):
     return out, overrides, records, lines
 
 
+@pytest.mark.slow  # a real grid; the resumable grid is tested by test_study, Post-LN by test_post_ln
 def test_records_carry_the_norm_and_the_model(finished):
     out, _, records, _ = finished
     md, js, png = ps.report_paths(out)
@@ -60,6 +61,7 @@ def test_records_carry_the_norm_and_the_model(finished):
         assert "/runs/tiny_L2_d32_h2_mlp64_20steps/" in r["workdir"]
 
 
+@pytest.mark.slow  # a real grid; the resumable grid is tested by test_study, Post-LN by test_post_ln
 def test_reports_are_written_next_to_the_runs_folder(finished):
     out, _, _, _ = finished
     md, js, png = ps.report_paths(out)
@@ -72,6 +74,7 @@ def test_reports_are_written_next_to_the_runs_folder(finished):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # a real grid; the resumable grid is tested by test_study, Post-LN by test_post_ln
 def test_finished_runs_are_not_run_again(finished):
     out, overrides, records, lines = finished
     assert not any("done before" in line for line in lines)
@@ -81,6 +84,7 @@ def test_finished_runs_are_not_run_again(finished):
 
 
 @needs_norm
+@pytest.mark.slow  # a real grid; the resumable grid is tested by test_study, Post-LN by test_post_ln
 def test_post_ln_runs_train_a_post_ln_model(finished):
     _, _, records, _ = finished
     pre, post = records

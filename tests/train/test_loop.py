@@ -110,7 +110,12 @@ def test_steps_per_call_gives_the_same_run(reference, tiny, tmp_path):
 
 @pytest.mark.parametrize(
     ("where", "chunk", "steps_per_call"),
-    [("host", None, 1), ("host", None, 5), ("device", 8, 1), ("device", 6, 2)],
+    [
+        ("host", None, 1),
+        pytest.param("host", None, 5, marks=pytest.mark.slow),
+        ("device", 8, 1),
+        pytest.param("device", 6, 2, marks=pytest.mark.slow),
+    ],
 )
 def test_batches_cut_on_the_host_or_the_device_give_the_same_run(
     reference, tiny, tmp_path, monkeypatch, where, chunk, steps_per_call
@@ -182,6 +187,7 @@ def test_changed_schedule_on_resume_exits_2_and_says_what_changed(
     assert (workdir / "metrics.jsonl").read_text() == before
 
 
+@pytest.mark.slow  # two full runs
 def test_missing_or_empty_workdir_starts_fresh(tiny, tmp_path):
     missing = tmp_path / "not" / "there"
     result = run(tiny(missing, steps=10, checkpoint_every=5, eval_every=10))

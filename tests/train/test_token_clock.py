@@ -116,7 +116,11 @@ def test_a_run_in_tokens_is_the_run_in_steps_when_the_batch_stays(tiny, tmp_path
 
 @pytest.mark.parametrize(
     ("new_batch", "steps_after"),
-    [(8, 10), (2, 40), (6, 14)],  # 80 sequences left: 80 / 8, 80 / 2, ceil(80 / 6)
+    [  # 80 sequences left: 80 / 8, 80 / 2, ceil(80 / 6)
+        (8, 10),
+        pytest.param(2, 40, marks=pytest.mark.slow),
+        pytest.param(6, 14, marks=pytest.mark.slow),
+    ],
 )
 def test_a_resume_at_another_batch_has_the_lr_of_its_token_count(
     tiny, tmp_path, new_batch, steps_after
@@ -142,6 +146,7 @@ def test_a_resume_at_another_batch_has_the_lr_of_its_token_count(
     assert rows[20]["train/learning_rate"] == pytest.approx(float(SCHEDULE(20)), rel=1e-6)
 
 
+@pytest.mark.slow  # three runs; one resume at another batch is in the default run
 def test_a_second_resume_at_the_new_batch_continues(tiny, tmp_path):
     first = tiny(tmp_path, steps="5120tok", warmup_steps="1280tok", stop_after=20)
     run(first)
