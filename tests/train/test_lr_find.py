@@ -12,6 +12,7 @@ import pytest
 
 from train import data as data_lib
 from train import lr_find
+from train.config import make_config
 from train.model import ByteTransformer, next_byte_loss
 
 
@@ -156,10 +157,10 @@ def test_json_has_every_step_and_the_suggestions(cli_run):
         "skip_start": 3, "skip_end": 5, "steps_per_call": 8,
     }  # fmt: skip
     assert result["config"]["seed"] == 3 and result["config"]["preset"] == "tiny"
-    assert result["suggested_by"] == "valley"
+    assert result["suggested_by"] == "steepest"  # tiny's schedule has a warmup (10%)
     if result["suggestions"]:
         assert set(result["suggestions"]) == {"steepest", "valley", "minimum_over_10"}
-        assert result["suggested_lr"] == result["suggestions"]["valley"]["lr"]
+        assert result["suggested_lr"] == result["suggestions"]["steepest"]["lr"]
 
 
 def test_the_losses_are_the_runs_and_the_smoothing_and_stop_are_applied(cli_run):
@@ -192,8 +193,8 @@ def test_png_and_the_printed_line(cli_run):
     if status == 0:
         s = result["suggestions"]
         line = (
-            f"suggested --peak_lr {result['suggested_lr']:.1e} (valley; steepest "
-            f"{s['steepest']['lr']:.1e}, minimum/10 {s['minimum_over_10']['lr']:.1e})"
+            f"suggested --peak_lr {result['suggested_lr']:.1e} (steepest; valley "
+            f"{s['valley']['lr']:.1e}, minimum/10 {s['minimum_over_10']['lr']:.1e})"
         )
         assert line in printed.splitlines()
     else:
@@ -253,3 +254,20 @@ def test_find_or_load_reuses_the_same_test_and_reruns_another(cli_run, monkeypat
     lr_find.find_or_load(config, out, **{**settings, "num_steps": 40})
     assert [seed for seed, _ in calls] == [4, 3]
     assert calls[1][1]["num_steps"] == 40 and calls[1][1]["smoothing"] == 0.98
+
+
+@pytest.mark.parametrize(
+    ("overrides", "suggested"),
+    [
+        ({}, "steepest"),  # --warmup_ratio 0.1
+        ({"warmup_steps": 5}, "steepest"),
+        ({"warmup_steps": "10%"}, "steepest"),
+        ({"warmup_steps": 0}, "valley"),
+        ({"warmup_ratio": 0.0}, "valley"),
+        ({"no_lr_schedule": True}, "valley"),
+        ({"schedule": "one_cycle"}, "steepest"),
+        ({"schedule": "constant_schedule(peak)"}, "valley"),
+    ],
+)
+def test_the_suggestion_follows_whether_the_run_warms_up(overrides, suggested):
+    assert lr_find.suggestion_for(make_config("tiny", "x", **overrides)) == suggested
