@@ -64,6 +64,8 @@ def test_the_flags_become_the_run_config():
         (["--layer_decay", "0"], "must be a finite number in (0, 1], got 0.0"),
         (["--layer_decay", "1.5"], "must be a finite number in (0, 1]"),
         (["--no_decay", "*"], "argument --no_decay: is not a regular expression"),
+        (["--no_decay", ""], "argument --no_decay: must not be empty"),  # "" matches everything
+        (["--freeze", ""], "argument --freeze: must not be empty"),
         (["--lr_mult", "a=1", "--lr_mult", "a=2"], "--lr_mult gives a more than once"),
         (["--freeze", "a", "--freeze", "a"], "--freeze gives a more than once"),
     ],
